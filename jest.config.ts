@@ -1,0 +1,43 @@
+import type { Config } from 'jest';
+
+/**
+ * Three projects, chosen by file name (the test kind is in the name):
+ *   *.unit.spec.ts  no services, in-memory adapters only
+ *   *.int.spec.ts   real Kafka, Cassandra and Redis
+ *   *.e2e.spec.ts   the whole system through its public edges
+ * `npm test` (scripts/test.mjs) brings the infrastructure up first when needed.
+ */
+const swc: [string, Record<string, unknown>] = [
+  '@swc/jest',
+  {
+    swcrc: false,
+    jsc: {
+      target: 'es2022',
+      parser: { syntax: 'typescript', decorators: true },
+      transform: { legacyDecorator: true, decoratorMetadata: true },
+      keepClassNames: true,
+    },
+  },
+];
+
+const moduleNameMapper = {
+  '^@parley/(domain|event-log|cassandra|redis|config|testing)$': '<rootDir>/libs/$1/src',
+};
+
+const project = (kind: 'unit' | 'int' | 'e2e'): Config => ({
+  displayName: kind,
+  rootDir: __dirname,
+  testEnvironment: 'node',
+  testMatch: [`<rootDir>/{apps,libs,test}/**/*.${kind}.spec.ts`],
+  transform: { '^.+\\.ts$': swc },
+  moduleNameMapper,
+  slowTestThreshold: kind === 'unit' ? 1 : 10,
+});
+
+const config: Config = {
+  // Per-test timeouts cannot be set per project in jest 29; slow waits pass their own deadline.
+  testTimeout: 60_000,
+  projects: [project('unit'), project('int'), project('e2e')],
+};
+
+export default config;

@@ -1,0 +1,44 @@
+import { loadConfig } from '@parley/config';
+import { uniqueName } from '@parley/testing';
+import type { Client } from 'cassandra-driver';
+import { createCassandraClient, dropKeyspace, ensureKeyspace } from './cassandra-client';
+import { CassandraConfig } from './cassandra.config';
+
+describe('Cassandra on loopback (real node)', () => {
+  const config = loadConfig(CassandraConfig);
+  const keyspace = uniqueName('it');
+  let client: Client;
+
+  beforeAll(async () => {
+    client = createCassandraClient(config);
+    await client.connect();
+    await ensureKeyspace(client, keyspace, config.replicationFactor);
+  });
+
+  afterAll(async () => {
+    await dropKeyspace(client, keyspace);
+    await client.shutdown();
+  });
+
+  it('creates the keyspace idempotently', async () => {
+    await ensureKeyspace(client, keyspace, config.replicationFactor);
+    const rows = await client.execute('SELECT keyspace_name FROM system_schema.keyspaces WHERE keyspace_name = ?', [keyspace]);
+    expect(rows.rowLength).toBe(1);
+  });
+
+  it('writes rows to a table and reads them back in clustering order', async () => {
+    await client.execute(
+      `CREATE TABLE IF NOT EXISTS ${keyspace}.messages (conversation_id text, seq bigint, body text, ` +
+        'PRIMARY KEY (conversation_id, seq)) WITH CLUSTERING ORDER BY (seq ASC)',
+    );
+    const insert = `INSERT INTO ${keyspace}.messages (conversation_id, seq, body) VALUES (?, ?, ?)`;
+    await Promise.all([3, 1, 2].map((seq) => client.execute(insert, ['c1', seq, `body ${seq}`])));
+
+    const result = await client.execute(`SELECT seq, body FROM ${keyspace}.messages WHERE conversation_id = ?`, ['c1']);
+    expect(result.rows.map((r) => [Number(r.seq), r.body])).toEqual([
+      [1, 'body 1'],
+      [2, 'body 2'],
+      [3, 'body 3'],
+    ]);
+  });
+});

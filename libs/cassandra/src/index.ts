@@ -1,0 +1,2 @@
+export { CassandraConfig } from './cassandra.config';
+export { createCassandraClient, ensureKeyspace, dropKeyspace } from './cassandra-client';

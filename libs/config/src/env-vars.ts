@@ -1,0 +1,29 @@
+/**
+ * Every environment variable Parley reads, with its default and meaning.
+ * The README's configuration table and docker-compose.yml are checked against this list
+ * by a unit test, so the three cannot drift apart.
+ */
+export interface EnvVarDoc {
+  name: string;
+  default: string;
+  meaning: string;
+}
+
+export const ENV_VARS: readonly EnvVarDoc[] = [
+  { name: 'KAFKA_BROKERS', default: '127.0.0.1:9092', meaning: 'Comma-separated Kafka bootstrap brokers.' },
+  { name: 'KAFKA_CLIENT_ID', default: 'parley', meaning: 'Kafka client id prefix (the app name is appended).' },
+  { name: 'EVENTS_TOPIC', default: 'parley.events.v1', meaning: 'The compacted Kafka topic holding every event.' },
+  { name: 'EVENTS_TOPIC_PARTITIONS', default: '12', meaning: 'Partitions of the events topic when the project creates it.' },
+  { name: 'CASSANDRA_CONTACT_POINTS', default: '127.0.0.1:9042', meaning: 'Comma-separated Cassandra host:port list.' },
+  { name: 'CASSANDRA_LOCAL_DC', default: 'datacenter1', meaning: 'Local data centre for the Cassandra load-balancing policy.' },
+  { name: 'CASSANDRA_KEYSPACE', default: 'parley', meaning: 'Keyspace of the read models.' },
+  { name: 'CASSANDRA_REPLICATION_FACTOR', default: '1', meaning: 'Replication factor used when the project creates the keyspace.' },
+  { name: 'REDIS_URL', default: 'redis://127.0.0.1:6379', meaning: 'Redis for presence views and live-update pub/sub.' },
+  { name: 'LOG_LEVEL', default: 'info', meaning: 'One of error, warn, info, debug.' },
+];
+
+export const envDefault = (name: string): string => {
+  const doc = ENV_VARS.find((v) => v.name === name);
+  if (!doc) throw new Error(`Undocumented environment variable ${name}: add it to ENV_VARS`);
+  return doc.default;
+};

@@ -1,0 +1,2 @@
+export { ENV_VARS, envDefault, type EnvVarDoc } from './env-vars';
+export { loadConfig, ConfigError, Env } from './load-config';

@@ -1,0 +1,2 @@
+export { RedisConfig } from './redis.config';
+export { createRedis, type RedisClient } from './redis-client';

@@ -1,0 +1,2 @@
+export { waitFor, WaitForTimeoutError } from './wait-for';
+export { uniqueName } from './unique-name';

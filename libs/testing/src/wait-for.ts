@@ -1,0 +1,40 @@
+export class WaitForTimeoutError extends Error {
+  constructor(
+    readonly description: string,
+    readonly timeoutMs: number,
+    readonly lastError?: unknown,
+  ) {
+    super(
+      `Timed out after ${timeoutMs} ms waiting for ${description}` +
+        (lastError instanceof Error ? `; last error: ${lastError.message}` : ''),
+    );
+  }
+}
+
+export interface WaitForOptions {
+  timeoutMs?: number;
+  intervalMs?: number;
+}
+
+/**
+ * Polls `probe` until it returns a value other than undefined/false, or the deadline passes.
+ * Tests wait for conditions, never for fixed amounts of time.
+ */
+export async function waitFor<T>(
+  description: string,
+  probe: () => Promise<T | undefined | false> | T | undefined | false,
+  { timeoutMs = 10_000, intervalMs = 25 }: WaitForOptions = {},
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value !== undefined && value !== false) return value;
+    } catch (err) {
+      lastError = err;
+    }
+    if (Date.now() >= deadline) throw new WaitForTimeoutError(description, timeoutMs, lastError);
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+}
