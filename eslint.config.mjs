@@ -3,14 +3,14 @@ import eslint from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', '.infra/**', 'coverage/**', 'bench/results/**'] },
+  { ignores: ['libs/proto/src/generated/**', 'dist/**', 'node_modules/**', '.infra/**', 'coverage/**', 'bench/results/**'] },
   eslint.configs.recommended,
   ...tseslint.configs.recommended,
   {
     files: ['**/*.ts'],
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
-      '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports', disallowTypeAnnotations: false }],
+      // Not consistent-type-imports: Nest's DI needs constructor parameter types as runtime values.
       'no-restricted-syntax': [
         'error',
         {

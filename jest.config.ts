@@ -21,7 +21,7 @@ const swc: [string, Record<string, unknown>] = [
 ];
 
 const moduleNameMapper = {
-  '^@parley/(domain|event-log|cassandra|redis|config|testing)$': '<rootDir>/libs/$1/src',
+  '^@parley/(domain|event-log|cassandra|redis|config|testing|proto)$': '<rootDir>/libs/$1/src',
 };
 
 const project = (kind: 'unit' | 'int' | 'e2e'): Config => ({

@@ -19,6 +19,10 @@ export const ENV_VARS: readonly EnvVarDoc[] = [
   { name: 'CASSANDRA_KEYSPACE', default: 'parley', meaning: 'Keyspace of the read models.' },
   { name: 'CASSANDRA_REPLICATION_FACTOR', default: '1', meaning: 'Replication factor used when the project creates the keyspace.' },
   { name: 'REDIS_URL', default: 'redis://127.0.0.1:6379', meaning: 'Redis for presence views and live-update pub/sub.' },
+  { name: 'COMMAND_SERVICE_GRPC_URL', default: '127.0.0.1:50051', meaning: 'Where the command service listens for gRPC (host:port); clients dial the same.' },
+  { name: 'COMMAND_SERVICE_HTTP_PORT', default: '4101', meaning: 'Health and metrics port of the command service (on 127.0.0.1 unless HTTP_HOST says otherwise).' },
+  { name: 'COMMAND_TIMEOUT_MS', default: '5000', meaning: 'How long a command may wait to catch up with the log before it fails as UNAVAILABLE.' },
+  { name: 'HTTP_HOST', default: '127.0.0.1', meaning: 'Interface the apps\' HTTP servers bind to (0.0.0.0 in containers).' },
   { name: 'LOG_LEVEL', default: 'info', meaning: 'One of error, warn, info, debug.' },
 ];
 

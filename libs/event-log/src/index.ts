@@ -1,2 +1,8 @@
 export { KafkaConfig } from './kafka.config';
 export { createKafka, ensureCompactedTopic, describeTopicConfig, COMPACTED_TOPIC_CONFIG } from './kafka-client';
+export * from './event-log.port';
+export { KafkaEventLog } from './kafka-event-log';
+export { InMemoryEventLog } from './in-memory-event-log';
+export { readToEnd } from './read-to-end';
+export { encodeEvent, decodeEvent, EventDecodeError, SCHEMA_VERSION, type DecodedEvent } from './event-codec';
+export { partitionForConversation, kafkaMurmur2 } from './partitioning';

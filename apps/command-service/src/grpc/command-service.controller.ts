@@ -1,0 +1,118 @@
+import { findMessage, membersInJoinOrder, messageIdFor, type ConversationState, type LogPosition } from '@parley/domain';
+import { commands as api } from '@parley/proto';
+import { Controller, Logger } from '@nestjs/common';
+import { CommandBus } from '@nestjs/cqrs';
+import { plainToInstance } from 'class-transformer';
+import { validateSync, type ValidationError } from 'class-validator';
+import type { Decision } from '../commands/command-executor';
+import { CreateConversationCommand, CreateConversationRequestDto } from '../commands/create-conversation/create-conversation.command';
+import { JoinConversationCommand, JoinConversationRequestDto } from '../commands/join-conversation/join-conversation.command';
+import { LeaveConversationCommand, LeaveConversationRequestDto } from '../commands/leave-conversation/leave-conversation.command';
+import { MarkReadCommand, MarkReadRequestDto } from '../commands/mark-read/mark-read.command';
+import { SendMessageCommand, SendMessageRequestDto } from '../commands/send-message/send-message.command';
+import { invalidArgument, toRpcException } from './grpc-errors';
+
+type Dto<T> = new () => T;
+
+function describe(errors: ValidationError[], prefix = ''): string[] {
+  return errors.flatMap((e) => [
+    ...Object.values(e.constraints ?? {}).map((m) => (m.includes(e.property) ? m : `${prefix}${e.property}: ${m}`)),
+    ...describe(e.children ?? [], `${prefix}${e.property}.`),
+  ]);
+}
+
+/** Shape checks at the boundary (class-validator); business rules are the decider's. */
+function validated<T extends object>(DtoClass: Dto<T>, request: unknown): T {
+  const dto = plainToInstance(DtoClass, request ?? {});
+  const errors = validateSync(dto, { whitelist: true });
+  if (errors.length > 0) throw invalidArgument(describe(errors).join('; '), errors[0].property);
+  return dto;
+}
+
+const position = (p: LogPosition | null | undefined): api.Position | undefined =>
+  p ? { partition: p.partition, offset: p.offset } : undefined;
+const lastPosition = (d: Decision) => position(d.positions.at(-1));
+
+function conversationOf(state: ConversationState): api.Conversation {
+  if (state.status !== 'CREATED') throw new Error('A created conversation was expected');
+  return {
+    id: state.conversationId,
+    kind: state.kind,
+    title: state.title ?? undefined,
+    createdAt: state.createdAt,
+    createdBy: state.createdBy,
+    members: membersInJoinOrder(state).map(({ userId, joinedAt }) => ({ userId, joinedAt })),
+  };
+}
+
+@Controller()
+@api.CommandServiceControllerMethods()
+export class CommandServiceController implements api.CommandServiceController {
+  private readonly logger = new Logger(CommandServiceController.name);
+
+  constructor(private readonly commandBus: CommandBus) {}
+
+  private async run<T>(work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (err) {
+      const rpc = toRpcException(err);
+      if ((rpc.getError() as { code?: number }).code === 13) this.logger.error(err instanceof Error ? err.stack : err);
+      throw rpc;
+    }
+  }
+
+  createConversation(request: api.CreateConversationRequest): Promise<api.CreateConversationResponse> {
+    return this.run(async () => {
+      const { context, ...rest } = validated(CreateConversationRequestDto, request);
+      const decision: Decision = await this.commandBus.execute(new CreateConversationCommand(rest, context));
+      return { conversation: conversationOf(decision.after), position: lastPosition(decision) };
+    });
+  }
+
+  joinConversation(request: api.JoinConversationRequest): Promise<api.JoinConversationResponse> {
+    return this.run(async () => {
+      const { context, ...rest } = validated(JoinConversationRequestDto, request);
+      const decision: Decision = await this.commandBus.execute(new JoinConversationCommand(rest, context));
+      const member = membersInJoinOrder(decision.after).find((m) => m.userId === context.actorId)!;
+      return { member: { userId: member.userId, joinedAt: member.joinedAt }, position: lastPosition(decision) };
+    });
+  }
+
+  leaveConversation(request: api.LeaveConversationRequest): Promise<api.LeaveConversationResponse> {
+    return this.run(async () => {
+      const { context, ...rest } = validated(LeaveConversationRequestDto, request);
+      const decision: Decision = await this.commandBus.execute(new LeaveConversationCommand(rest, context));
+      return { position: lastPosition(decision) };
+    });
+  }
+
+  sendMessage(request: api.SendMessageRequest): Promise<api.SendMessageResponse> {
+    return this.run(async () => {
+      const { context, ...rest } = validated(SendMessageRequestDto, request);
+      const decision: Decision = await this.commandBus.execute(new SendMessageCommand(rest, context));
+      const message = findMessage(decision.after, messageIdFor(rest.conversationId, context.actorId, rest.clientMessageId))!;
+      return {
+        message: {
+          id: message.messageId,
+          clientMessageId: message.clientMessageId,
+          conversationId: rest.conversationId,
+          senderId: message.senderId,
+          body: message.body,
+          sentAt: message.sentAt,
+          position: position(message.position),
+        },
+        appended: decision.events.length > 0,
+      };
+    });
+  }
+
+  markRead(request: api.MarkReadRequest): Promise<api.MarkReadResponse> {
+    return this.run(async () => {
+      const { context, ...rest } = validated(MarkReadRequestDto, request);
+      const decision: Decision = await this.commandBus.execute(new MarkReadCommand(rest, context));
+      const member = membersInJoinOrder(decision.after).find((m) => m.userId === context.actorId);
+      return { readMarker: position(member?.readMarker), position: lastPosition(decision) };
+    });
+  }
+}

@@ -1,0 +1,170 @@
+import { loadConfig } from '@parley/config';
+import type { ConversationEvent } from '@parley/domain';
+import { createKafka, KafkaEventLog, readToEnd } from '@parley/event-log';
+import { createCommandServiceClient, type CommandServiceClient, type CommandServiceError } from '@parley/proto';
+import { freePort, uniqueName } from '@parley/testing';
+import type { INestApplication } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { createCommandService } from '../src/app';
+import { CommandServiceConfig } from '../src/command-service.config';
+
+const INVALID_ARGUMENT = 3;
+const NOT_FOUND = 5;
+
+describe('command service (two instances, real Kafka)', () => {
+  const topic = uniqueName('cmd');
+  const apps: INestApplication[] = [];
+  let a: CommandServiceClient;
+  let b: CommandServiceClient;
+  let log: KafkaEventLog;
+
+  const context = (actorId: string) => ({ actorId, commandId: randomUUID(), correlationId: '' });
+
+  async function instance(): Promise<CommandServiceClient> {
+    const port = await freePort();
+    const config = loadConfig(CommandServiceConfig, {
+      ...process.env,
+      EVENTS_TOPIC: topic,
+      EVENTS_TOPIC_PARTITIONS: '3',
+      COMMAND_SERVICE_GRPC_URL: `127.0.0.1:${port}`,
+      COMMAND_SERVICE_HTTP_PORT: '0',
+    });
+    apps.push(await createCommandService(config, ['error']));
+    return createCommandServiceClient(config.grpcUrl);
+  }
+
+  async function eventsOf(conversationId: string): Promise<ConversationEvent[]> {
+    return (await readToEnd(log)).filter((e) => e.conversationId === conversationId).map((e) => e.event);
+  }
+
+  async function rejection(call: Promise<unknown>): Promise<CommandServiceError> {
+    const err = await call.then(
+      () => undefined,
+      (e: CommandServiceError) => e,
+    );
+    if (!err) throw new Error('the command was expected to be rejected');
+    return err;
+  }
+
+  beforeAll(async () => {
+    a = await instance();
+    b = await instance();
+    log = new KafkaEventLog(createKafka(loadConfig(CommandServiceConfig), 'cmd-test-reader'), topic, 3);
+    await log.connect();
+  });
+
+  afterAll(async () => {
+    a?.close();
+    b?.close();
+    await log?.disconnect();
+    await Promise.all(apps.map((app) => app.close()));
+  });
+
+  async function group(creator: string, memberIds: string[] = []) {
+    const { conversation } = await a.createConversation({ context: context(creator), kind: 'GROUP', memberIds });
+    return conversation!;
+  }
+
+  it('creates a group with its members in order and appends ConversationCreated plus a UserJoined each', async () => {
+    const conversation = await group('alice', ['bob', 'carol', 'bob', 'alice']);
+    expect(conversation.id).toMatch(/^g_[0-9a-z]{26}$/);
+    expect(conversation.members.map((m) => m.userId)).toEqual(['alice', 'bob', 'carol']);
+    expect((await eventsOf(conversation.id)).map((e) => e.type)).toEqual(['ConversationCreated', 'UserJoined', 'UserJoined', 'UserJoined']);
+  });
+
+  it('lets a user join on one instance and send on the other immediately after', async () => {
+    const conversation = await group('alice');
+    await a.joinConversation({ context: context('dave'), conversationId: conversation.id });
+    const { message } = await b.sendMessage({ context: context('dave'), conversationId: conversation.id, body: 'hi from B', clientMessageId: 'd-1' });
+    expect(message).toMatchObject({ senderId: 'dave', body: 'hi from B', conversationId: conversation.id });
+    expect(message!.position).toEqual({ partition: log.partitionFor(conversation.id), offset: expect.stringMatching(/^\d+$/) });
+  });
+
+  it('appends a retried send once and answers the retry with the original message, on either instance', async () => {
+    const conversation = await group('alice', ['bob']);
+    const send = (client: CommandServiceClient) =>
+      client.sendMessage({ context: context('bob'), conversationId: conversation.id, body: 'only once', clientMessageId: 'retry-1' });
+    const first = await send(a);
+    const again = await send(b);
+    const third = await send(a);
+    expect(first.appended).toBe(true);
+    expect([again.appended, third.appended]).toEqual([false, false]);
+    expect(again.message).toEqual(first.message);
+    expect(third.message).toEqual(first.message);
+    const sent = (await eventsOf(conversation.id)).filter((e) => e.type === 'MessageSent');
+    expect(sent).toHaveLength(1);
+  });
+
+  it('keeps the order of sends in the log, per conversation', async () => {
+    const conversation = await group('alice', ['bob']);
+    for (let i = 0; i < 10; i++) {
+      const client = i % 2 === 0 ? a : b;
+      await client.sendMessage({ context: context(i % 2 ? 'bob' : 'alice'), conversationId: conversation.id, body: `m${i}`, clientMessageId: `o-${i}` });
+    }
+    const bodies = (await eventsOf(conversation.id)).flatMap((e) => (e.type === 'MessageSent' ? [e.data.body] : []));
+    expect(bodies).toEqual(Array.from({ length: 10 }, (_, i) => `m${i}`));
+  });
+
+  it('gives both users of a pair the same DIRECT conversation, created once', async () => {
+    const first = await a.createConversation({ context: context('erin'), kind: 'DIRECT', memberIds: ['frank'] });
+    const second = await b.createConversation({ context: context('frank'), kind: 'DIRECT', memberIds: ['erin'] });
+    expect(second.conversation!.id).toBe(first.conversation!.id);
+    expect(second.position).toBeUndefined();
+    expect((await eventsOf(first.conversation!.id)).map((e) => e.type)).toEqual(['ConversationCreated', 'UserJoined', 'UserJoined']);
+  });
+
+  it('moves read markers forward only', async () => {
+    const conversation = await group('alice', ['bob']);
+    const m1 = (await a.sendMessage({ context: context('alice'), conversationId: conversation.id, body: 'one', clientMessageId: 'r-1' })).message!;
+    const m2 = (await a.sendMessage({ context: context('alice'), conversationId: conversation.id, body: 'two', clientMessageId: 'r-2' })).message!;
+    expect((await b.markRead({ context: context('bob'), conversationId: conversation.id, upTo: m2.position })).readMarker).toEqual(m2.position);
+    const back = await a.markRead({ context: context('bob'), conversationId: conversation.id, upTo: m1.position });
+    expect(back.readMarker).toEqual(m2.position);
+    expect(back.position).toBeUndefined();
+  });
+
+  describe('rejects bad input with a clear error and appends nothing', () => {
+    let conversationId: string;
+    beforeAll(async () => {
+      conversationId = (await group('alice', ['bob'])).id;
+    });
+
+    it.each([
+      ['an empty body', { body: '', clientMessageId: 'x-1' }, 'body', INVALID_ARGUMENT],
+      ['a body of white space only', { body: ' \u3000\n', clientMessageId: 'x-2' }, 'body', INVALID_ARGUMENT],
+      ['a body over 4000 code points', { body: '😀'.repeat(4001), clientMessageId: 'x-3' }, 'body', INVALID_ARGUMENT],
+      ['a malformed clientMessageId', { body: 'ok', clientMessageId: 'has space' }, 'clientMessageId', INVALID_ARGUMENT],
+    ])('%s', async (_what, input, field, code) => {
+      const before = await log.endOffsets();
+      const err = await rejection(b.sendMessage({ context: context('bob'), conversationId, ...input }));
+      expect(err.code).toBe(code);
+      expect(err.details).toContain(field);
+      expect(err.metadata.get('parley-field')).toEqual([field]);
+      expect(await log.endOffsets()).toEqual(before);
+    });
+
+    it('a send by a non-member, as NOT_FOUND (membership is not revealed)', async () => {
+      const before = await log.endOffsets();
+      const err = await rejection(a.sendMessage({ context: context('mallory'), conversationId, body: 'let me in', clientMessageId: 'x-4' }));
+      expect(err.code).toBe(NOT_FOUND);
+      expect(err.metadata.get('parley-code')).toEqual(['CONVERSATION.NOT_FOUND']);
+      expect(await log.endOffsets()).toEqual(before);
+    });
+
+    it('a request without context', async () => {
+      const before = await log.endOffsets();
+      const err = await rejection(a.sendMessage({ conversationId, body: 'who am I', clientMessageId: 'x-5' } as never));
+      expect(err.code).toBe(INVALID_ARGUMENT);
+      expect(err.details).toMatch(/context/);
+      expect(await log.endOffsets()).toEqual(before);
+    });
+
+    it('a DIRECT conversation with two other members', async () => {
+      const before = await log.endOffsets();
+      const err = await rejection(a.createConversation({ context: context('alice'), kind: 'DIRECT', memberIds: ['bob', 'carol'] }));
+      expect(err.code).toBe(INVALID_ARGUMENT);
+      expect(err.details).toMatch(/memberIds/);
+      expect(await log.endOffsets()).toEqual(before);
+    });
+  });
+});

@@ -1,0 +1,15 @@
+export * from './log-position';
+export * from './ids';
+export * from './domain-errors';
+export * from './validation';
+export * from './decider';
+export * from './conversation.events';
+export * from './conversation.commands';
+export * from './conversation.state';
+export { MessageHistory } from './message-history';
+export {
+  conversationDecider,
+  decide as decideConversation,
+  evolve as evolveConversation,
+  initialState as initialConversationState,
+} from './conversation.decider';

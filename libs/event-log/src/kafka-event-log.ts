@@ -1,0 +1,205 @@
+import type { LogPosition } from '@parley/domain';
+import type { Admin, Consumer, EachBatchPayload, Kafka, Message, Producer } from 'kafkajs';
+import { randomUUID } from 'node:crypto';
+import { decodeEvent, encodeEvent } from './event-codec';
+import {
+  assertOneConversation,
+  type ConsumeOptions,
+  type EventBatch,
+  type EventConsumer,
+  type EventLog,
+  type NewEvent,
+  type PartitionOffsets,
+  type RecordedEvent,
+} from './event-log.port';
+import { ensureCompactedTopic } from './kafka-client';
+import { partitionForConversation } from './partitioning';
+
+interface PendingAppend {
+  readonly partition: number;
+  readonly messages: Message[];
+  readonly resolve: (positions: LogPosition[]) => void;
+  readonly reject: (err: unknown) => void;
+}
+
+/**
+ * The event log on one compacted Kafka topic (docs/adr/0003-event-log-topics.md).
+ * Appends that arrive while a produce request is in flight are sent together in the next
+ * request: one request in flight keeps the order per partition, batching keeps throughput.
+ */
+export class KafkaEventLog implements EventLog {
+  private readonly producer: Producer;
+  private readonly admin: Admin;
+  private readonly consumers = new Set<Consumer>();
+  private queue: PendingAppend[] = [];
+  private sending = false;
+
+  constructor(
+    private readonly kafka: Kafka,
+    private readonly topic: string,
+    readonly partitionCount: number,
+  ) {
+    this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+    this.admin = kafka.admin();
+  }
+
+  /** Connects and creates the topic if needed; the partition count must match an existing topic. */
+  async connect(): Promise<void> {
+    await Promise.all([this.producer.connect(), this.admin.connect()]);
+    await ensureCompactedTopic(this.admin, this.topic, this.partitionCount);
+    const [metadata] = (await this.admin.fetchTopicMetadata({ topics: [this.topic] })).topics;
+    if (metadata.partitions.length !== this.partitionCount) {
+      throw new Error(
+        `Topic ${this.topic} has ${metadata.partitions.length} partitions, configuration says ${this.partitionCount}: ` +
+          'the partition of a conversation would change. Set EVENTS_TOPIC_PARTITIONS to the topic\'s count.',
+      );
+    }
+  }
+
+  async disconnect(): Promise<void> {
+    await Promise.all([...this.consumers].map((c) => c.disconnect()));
+    await Promise.all([this.producer.disconnect(), this.admin.disconnect()]);
+  }
+
+  partitionFor(conversationId: string): number {
+    return partitionForConversation(conversationId, this.partitionCount);
+  }
+
+  async append(conversationId: string, events: readonly NewEvent[]): Promise<LogPosition[]> {
+    assertOneConversation(conversationId, events);
+    if (events.length === 0) return [];
+    const partition = this.partitionFor(conversationId);
+    const messages = events.map(
+      (e): Message => ({
+        key: e.metadata.eventId,
+        value: Buffer.from(encodeEvent(e)),
+        partition,
+        timestamp: String(Date.parse(e.metadata.occurredAt)),
+        headers: { type: e.event.type, conversation_id: conversationId },
+      }),
+    );
+    return new Promise((resolve, reject) => {
+      this.queue.push({ partition, messages, resolve, reject });
+      if (!this.sending) void this.flush();
+    });
+  }
+
+  private async flush(): Promise<void> {
+    this.sending = true;
+    while (this.queue.length > 0) {
+      const batch = this.queue;
+      this.queue = [];
+      try {
+        const results = await this.producer.send({ topic: this.topic, acks: -1, messages: batch.flatMap((p) => p.messages) });
+        // kafkajs keeps the given order within a partition; offsets are consecutive from baseOffset.
+        const next = new Map(results.map((r) => [r.partition, BigInt(r.baseOffset ?? '0')]));
+        for (const pending of batch) {
+          const positions = pending.messages.map(() => {
+            const offset = next.get(pending.partition)!;
+            next.set(pending.partition, offset + 1n);
+            return { partition: pending.partition, offset: offset.toString() };
+          });
+          pending.resolve(positions);
+        }
+      } catch (err) {
+        for (const pending of batch) pending.reject(err);
+      }
+    }
+    this.sending = false;
+  }
+
+  async endOffsets(): Promise<PartitionOffsets> {
+    const offsets = await this.admin.fetchTopicOffsets(this.topic);
+    return new Map(offsets.map((o) => [o.partition, o.high]));
+  }
+
+  async offsetsForTime(timestampMs: number): Promise<PartitionOffsets> {
+    const [atTime, ends] = await Promise.all([this.admin.fetchTopicOffsetsByTimestamp(this.topic, timestampMs), this.endOffsets()]);
+    // Kafka answers -1 when no record is that late: start at the end.
+    return new Map(atTime.map((o) => [o.partition, o.offset === '-1' ? ends.get(o.partition)! : o.offset]));
+  }
+
+  async consume(options: ConsumeOptions, handler: (batch: EventBatch) => Promise<void>): Promise<EventConsumer> {
+    // A private group per reader: kafkajs has no manual assignment, and nothing is committed.
+    const consumer = this.kafka.consumer({
+      groupId: `parley-reader-${randomUUID()}`,
+      allowAutoTopicCreation: false,
+      maxWaitTimeInMs: 100,
+      maxBytesPerPartition: 4 * 1024 * 1024,
+    });
+    this.consumers.add(consumer);
+    const from = options.from;
+    const until = options.until;
+    const startAt = typeof from === 'string' ? undefined : from;
+    const finished = new Set<number>();
+    if (until) {
+      for (let partition = 0; partition < this.partitionCount; partition++) {
+        const end = BigInt(until.get(partition) ?? '0');
+        if (end === 0n || BigInt(startAt?.get(partition) ?? '0') >= end) finished.add(partition);
+      }
+    }
+
+    let settle!: { resolve: () => void; reject: (err: unknown) => void };
+    const done = new Promise<void>((resolve, reject) => (settle = { resolve, reject }));
+    let stopping: Promise<void> | undefined;
+    /** Disconnects once; `done` settles after the consumer has left (with the handler's error, if any). */
+    const finish = (err?: unknown): Promise<void> => {
+      stopping ??= (async () => {
+        this.consumers.delete(consumer);
+        try {
+          await consumer.disconnect();
+        } finally {
+          if (err) settle.reject(err);
+          else settle.resolve();
+        }
+      })();
+      return stopping;
+    };
+    const handle: EventConsumer = { done, stop: () => finish() };
+    if (until && finished.size >= this.partitionCount) {
+      await finish();
+      return handle;
+    }
+
+    await consumer.connect();
+    await consumer.subscribe({ topic: this.topic, fromBeginning: from !== 'latest' });
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload) => {
+        const partition = batch.partition;
+        if (finished.has(partition)) return;
+        const start = startAt ? BigInt(startAt.get(partition) ?? '0') : undefined;
+        const end = until ? BigInt(until.get(partition) ?? '0') : undefined;
+        const events: RecordedEvent[] = [];
+        for (const message of batch.messages) {
+          const offset = BigInt(message.offset);
+          if (start !== undefined && offset < start) continue; // fetched before our seek applied
+          if (end !== undefined && offset >= end) break;
+          if (message.value === null) continue; // a tombstone: the erased event is gone
+          const decoded = decodeEvent(message.value);
+          events.push({ ...decoded, position: { partition, offset: message.offset } });
+        }
+        const lastOffset = BigInt(batch.lastOffset());
+        const nextOffset = end !== undefined && lastOffset + 1n > end ? end : lastOffset + 1n;
+        if (!isRunning() || isStale()) return;
+        try {
+          await handler({ partition, events, highWatermark: batch.highWatermark, nextOffset: nextOffset.toString() });
+        } catch (err) {
+          void finish(err);
+          return;
+        }
+        resolveOffset(batch.lastOffset());
+        await heartbeat();
+        if (end !== undefined && nextOffset >= end) {
+          finished.add(partition);
+          if (finished.size >= this.partitionCount) void finish();
+        }
+      },
+    });
+    if (startAt) {
+      for (const [partition, offset] of startAt) consumer.seek({ topic: this.topic, partition, offset });
+    }
+    return handle;
+  }
+}

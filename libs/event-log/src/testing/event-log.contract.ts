@@ -1,0 +1,123 @@
+// The contract every EventLog adapter passes: run by the in-memory unit spec and the Kafka
+// integration spec, so the fake cannot drift from the real thing.
+import type { ConversationEvent } from '@parley/domain';
+import { waitFor } from '@parley/testing';
+import type { EventLog, NewEvent, RecordedEvent } from '../event-log.port';
+import { readToEnd } from '../read-to-end';
+
+export interface EventLogFixture {
+  log: EventLog;
+  teardown(): Promise<void>;
+}
+
+let sequence = 0;
+
+export function messageSent(conversationId: string, body: string, occurredAt = new Date().toISOString()): NewEvent {
+  const messageId = `m_${(++sequence).toString(36).padStart(8, '0')}_${Math.random().toString(36).slice(2, 8)}`;
+  const event: ConversationEvent = {
+    type: 'MessageSent',
+    data: { conversationId, messageId, clientMessageId: `c${sequence}`, senderId: 'alice', body, sentAt: occurredAt },
+  };
+  return { event, metadata: { eventId: messageId, actorId: 'alice', occurredAt, causationId: `cmd-${sequence}`, correlationId: 'corr' } };
+}
+
+const bodies = (events: readonly RecordedEvent[], conversationId: string) =>
+  events.filter((e) => e.conversationId === conversationId).map((e) => (e.event.type === 'MessageSent' ? e.event.data.body : e.event.type));
+
+export function describeEventLogContract(name: string, setup: () => Promise<EventLogFixture>): void {
+  describe(`EventLog contract: ${name}`, () => {
+    let fixture: EventLogFixture;
+    let log: EventLog;
+
+    beforeEach(async () => {
+      fixture = await setup();
+      log = fixture.log;
+    });
+    afterEach(() => fixture.teardown());
+
+    it('appends in order, returning consecutive positions in the conversation\'s partition', async () => {
+      const conversation = 'g_contractorder000000000001';
+      const before = await log.endOffsets();
+      const positions = await log.append(conversation, [messageSent(conversation, 'one'), messageSent(conversation, 'two')]);
+      const partition = log.partitionFor(conversation);
+      const start = BigInt(before.get(partition)!);
+      expect(positions).toEqual([
+        { partition, offset: start.toString() },
+        { partition, offset: (start + 1n).toString() },
+      ]);
+      expect((await log.endOffsets()).get(partition)).toBe((start + 2n).toString());
+    });
+
+    it('reads back every event with its metadata, in order per conversation', async () => {
+      const a = 'g_contractreadaaaaaaaaaaaaa';
+      const b = 'g_contractreadbbbbbbbbbbbbb';
+      const first = messageSent(a, 'a1');
+      await log.append(a, [first]);
+      await Promise.all([log.append(b, [messageSent(b, 'b1')]), log.append(a, [messageSent(a, 'a2')])]);
+      await log.append(b, [messageSent(b, 'b2'), messageSent(b, 'b3')]);
+      await log.append(a, [messageSent(a, 'a3')]);
+
+      const events = await readToEnd(log);
+      expect(bodies(events, a)).toEqual(['a1', 'a2', 'a3']);
+      expect(bodies(events, b)).toEqual(['b1', 'b2', 'b3']);
+      const readFirst = events.find((e) => e.metadata.eventId === first.metadata.eventId)!;
+      expect(readFirst).toMatchObject({ event: first.event, metadata: first.metadata, conversationId: a, schemaVersion: 1 });
+      expect(readFirst.position.partition).toBe(log.partitionFor(a));
+    });
+
+    it('reads from given offsets, inclusive, and stops at the end captured when the read began', async () => {
+      const conversation = 'g_contractfrom0000000000000';
+      const [, second] = await log.append(conversation, ['x', 'y', 'z'].map((body) => messageSent(conversation, body)));
+      const from = new Map((await log.endOffsets()).entries());
+      from.set(second.partition, second.offset);
+      const events = await readToEnd(log, from);
+      expect(bodies(events, conversation)).toEqual(['y', 'z']);
+    });
+
+    it('finds the first offset at or after a time', async () => {
+      const conversation = 'g_contracttime0000000000000';
+      const base = Date.parse('2026-01-01T00:00:00.000Z');
+      const at = (s: number) => new Date(base + s * 1000).toISOString();
+      await log.append(conversation, [messageSent(conversation, 't0', at(0)), messageSent(conversation, 't10', at(10)), messageSent(conversation, 't20', at(20))]);
+      const events = await readToEnd(log, await log.offsetsForTime(base + 5_000));
+      expect(bodies(events, conversation)).toEqual(['t10', 't20']);
+      const none = await readToEnd(log, await log.offsetsForTime(base + 60_000));
+      expect(bodies(none, conversation)).toEqual([]);
+    });
+
+    it('follows the log: a live consumer receives events appended after it started', async () => {
+      const conversation = 'g_contractfollow00000000000';
+      const seen: string[] = [];
+      const consumer = await log.consume({ from: 'latest' }, async (batch) => {
+        seen.push(...bodies(batch.events, conversation));
+      });
+      try {
+        // 'latest' is resolved when the consumer joins; append until it has seen one, then check order.
+        await waitFor('the consumer to see a live event', async () => {
+          if (seen.length === 0) await log.append(conversation, [messageSent(conversation, 'probe')]);
+          return seen.length > 0;
+        }, { timeoutMs: 30_000, intervalMs: 250 });
+        await log.append(conversation, [messageSent(conversation, 'live-1'), messageSent(conversation, 'live-2')]);
+        await waitFor('both live events', () => seen.includes('live-2'), { timeoutMs: 30_000 });
+        expect(seen.slice(-2)).toEqual(['live-1', 'live-2']);
+      } finally {
+        await consumer.stop();
+      }
+    });
+
+    it('rejects `done` when the handler throws, and stops', async () => {
+      const conversation = 'g_contractfail0000000000000';
+      await log.append(conversation, [messageSent(conversation, 'boom')]);
+      const consumer = await log.consume({ from: 'earliest', until: await log.endOffsets() }, async () => {
+        throw new Error('projection failed');
+      });
+      await expect(consumer.done).rejects.toThrow('projection failed');
+    });
+
+    it('refuses an event of another conversation, appending nothing', async () => {
+      const before = await log.endOffsets();
+      await expect(log.append('g_contractone00000000000000', [messageSent('g_contracttwo00000000000000', 'x')])).rejects.toThrow(/belongs to/);
+      expect(await log.endOffsets()).toEqual(before);
+    });
+  });
+}
