@@ -1,5 +1,5 @@
 import { createKafka, EVENT_LOG, KafkaEventLog } from '@parley/event-log';
-import { Module, type DynamicModule } from '@nestjs/common';
+import { Inject, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
 import { TerminusModule } from '@nestjs/terminus';
 import { CommandServiceConfig } from './command-service.config';
@@ -14,7 +14,13 @@ import { CommandServiceController } from './grpc/command-service.controller';
 import { HealthController } from './health/health.controller';
 
 @Module({})
-export class CommandServiceModule {
+export class CommandServiceModule implements OnApplicationShutdown {
+  constructor(@Inject(EVENT_LOG) private readonly log: KafkaEventLog) {}
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.log.disconnect();
+  }
+
   static forRoot(config: CommandServiceConfig): DynamicModule {
     return {
       module: CommandServiceModule,

@@ -1,7 +1,7 @@
 import type { LogPosition } from '@parley/domain';
 import type { Admin, Consumer, EachBatchPayload, Kafka, Message, Producer } from 'kafkajs';
 import { randomUUID } from 'node:crypto';
-import { decodeEvent, encodeEvent } from './event-codec';
+import { decodeEvent, encodeEvent, EventDecodeError } from './event-codec';
 import {
   assertOneConversation,
   type ConsumeOptions,
@@ -177,8 +177,13 @@ export class KafkaEventLog implements EventLog {
           if (start !== undefined && offset < start) continue; // fetched before our seek applied
           if (end !== undefined && offset >= end) break;
           if (message.value === null) continue; // a tombstone: the erased event is gone
-          const decoded = decodeEvent(message.value);
-          events.push({ ...decoded, position: { partition, offset: message.offset } });
+          try {
+            events.push({ ...decodeEvent(message.value), position: { partition, offset: message.offset } });
+          } catch (err) {
+            // Never skip an event: the reader stops and says which one it could not read.
+            void finish(new EventDecodeError(`${this.topic} partition ${partition} offset ${message.offset}: ${(err as Error).message}`));
+            return;
+          }
         }
         const lastOffset = BigInt(batch.lastOffset());
         const nextOffset = end !== undefined && lastOffset + 1n > end ? end : lastOffset + 1n;
