@@ -42,7 +42,7 @@ module.exports = {
     {
       name: 'testing-lib-only-in-tests',
       severity: 'error',
-      from: { path: '^(apps|libs)/', pathNot: ['\\.spec\\.ts$', '^libs/testing/', '/testing/'] },
+      from: { path: '^(apps|libs)/', pathNot: ['\\.spec\\.ts$', '^libs/testing/', '/testing/', '^apps/[^/]+/test/'] },
       to: { path: '^libs/testing/' },
     },
     {

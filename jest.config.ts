@@ -21,7 +21,8 @@ const swc: [string, Record<string, unknown>] = [
 ];
 
 const moduleNameMapper = {
-  '^@parley/(domain|event-log|cassandra|redis|config|testing|proto)$': '<rootDir>/libs/$1/src',
+  '^@parley/event-log/testing$': '<rootDir>/libs/event-log/src/testing',
+  '^@parley/(domain|event-log|cassandra|redis|config|testing|proto|projections)$': '<rootDir>/libs/$1/src',
 };
 
 const project = (kind: 'unit' | 'int' | 'e2e'): Config => ({

@@ -354,6 +354,9 @@ function writeCassandraConfig() {
       'storage_compatibility_mode: NONE',
       'auto_snapshot: false',
       'snapshot_on_duplicate_row_detection: false',
+      // The projector commits state rows with their checkpoint in one logged batch.
+      'batch_size_warn_threshold: 64KiB',
+      'batch_size_fail_threshold: 1024KiB',
       '',
     ].join('\n'),
   );

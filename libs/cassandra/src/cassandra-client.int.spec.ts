@@ -32,7 +32,7 @@ describe('Cassandra on loopback (real node)', () => {
         'PRIMARY KEY (conversation_id, seq)) WITH CLUSTERING ORDER BY (seq ASC)',
     );
     const insert = `INSERT INTO ${keyspace}.messages (conversation_id, seq, body) VALUES (?, ?, ?)`;
-    await Promise.all([3, 1, 2].map((seq) => client.execute(insert, ['c1', seq, `body ${seq}`])));
+    await Promise.all([3n, 1n, 2n].map((seq) => client.execute(insert, ['c1', seq, `body ${seq}`])));
 
     const result = await client.execute(`SELECT seq, body FROM ${keyspace}.messages WHERE conversation_id = ?`, ['c1']);
     expect(result.rows.map((r) => [Number(r.seq), r.body])).toEqual([

@@ -1,4 +1,6 @@
 import { Client, types } from 'cassandra-driver';
+
+export type CassandraClient = Client;
 import type { CassandraConfig } from './cassandra.config';
 
 const IDENTIFIER = /^[a-z][a-z0-9_]{0,47}$/;
@@ -13,6 +15,8 @@ export function createCassandraClient(config: Pick<CassandraConfig, 'contactPoin
     contactPoints: config.contactPoints,
     localDataCenter: config.localDataCenter,
     queryOptions: { prepare: true, consistency: types.consistencies.localQuorum },
+    // bigint in and out for bigint columns (log offsets, sequence numbers).
+    encoding: { useBigIntAsLong: true, useBigIntAsVarint: true },
     pooling: { coreConnectionsPerHost: { [types.distance.local]: 2 } },
   });
 }

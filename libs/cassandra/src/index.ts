@@ -1,2 +1,5 @@
 export { CassandraConfig } from './cassandra.config';
-export { createCassandraClient, ensureKeyspace, dropKeyspace } from './cassandra-client';
+export { createCassandraClient, ensureKeyspace, dropKeyspace, type CassandraClient } from './cassandra-client';
+export { CassandraReadModelStore, isTransientCassandraError, plainRow } from './cassandra-read-model-store';
+export { ProjectionStatusStore, type ProjectionStatusRecord, type ProjectionState } from './projection-status.store';
+export { TimelineReader, type TimelineMessage, type TimelinePage, type TimelinePageRequest } from './timeline.reader';

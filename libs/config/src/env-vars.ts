@@ -22,6 +22,8 @@ export const ENV_VARS: readonly EnvVarDoc[] = [
   { name: 'COMMAND_SERVICE_GRPC_URL', default: '127.0.0.1:50051', meaning: 'Where the command service listens for gRPC (host:port); clients dial the same.' },
   { name: 'COMMAND_SERVICE_HTTP_PORT', default: '4101', meaning: 'Health and metrics port of the command service (on 127.0.0.1 unless HTTP_HOST says otherwise).' },
   { name: 'COMMAND_TIMEOUT_MS', default: '5000', meaning: 'How long a command may wait to catch up with the log before it fails as UNAVAILABLE.' },
+  { name: 'PROJECTOR_HTTP_PORT', default: '4102', meaning: 'Health, status and metrics port of the projector.' },
+  { name: 'PROJECTOR_CHUNK_SIZE', default: '200', meaning: 'Events a projection applies and checkpoints at a time.' },
   { name: 'HTTP_HOST', default: '127.0.0.1', meaning: 'Interface the apps\' HTTP servers bind to (0.0.0.0 in containers).' },
   { name: 'LOG_LEVEL', default: 'info', meaning: 'One of error, warn, info, debug.' },
 ];

@@ -1,0 +1,1 @@
+export const PROJECTOR_SETTINGS = Symbol('PROJECTOR_SETTINGS');

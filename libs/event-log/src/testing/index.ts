@@ -1,0 +1,2 @@
+export { appendRawRecord } from './raw-records';
+export { describeEventLogContract, messageSent, type EventLogFixture } from './event-log.contract';

@@ -1,0 +1,407 @@
+import { messageIdFor } from '@parley/domain';
+import {
+  ALICE,
+  ALICE_BOB_ID,
+  BOB,
+  CAROL,
+  conversationCreated,
+  DAVE,
+  directBetween,
+  GROUP_ID,
+  groupWith,
+  messageSent,
+  NOW,
+  OTHER_GROUP_ID,
+  readMarkerMoved,
+  userJoined,
+  userLeft,
+} from '../../domain/src/testing/conversation-fixtures';
+import { INBOX_TABLES, InboxProjection } from './inbox.projection';
+import { InMemoryReadModelStore } from './in-memory-read-model-store';
+import { applyInChunks, TestLog } from './testing/projection-spec';
+import { describeReplaySafety } from './testing/replay-safety';
+
+const I = INBOX_TABLES;
+const AT_1 = '2025-03-01T10:01:00.000Z';
+const AT_2 = '2025-03-01T10:02:00.000Z';
+const AT_3 = '2025-03-01T10:03:00.000Z';
+const AT_4 = '2025-03-01T10:04:00.000Z';
+const AT_5 = '2025-03-01T10:05:00.000Z';
+const ERIN = 'erin';
+
+const idOf = (senderId: string, clientMessageId: string, conversationId = GROUP_ID) =>
+  messageIdFor(conversationId, senderId, clientMessageId);
+
+describe('InboxProjection', () => {
+  let store: InMemoryReadModelStore;
+  let inbox: InboxProjection;
+  let log: TestLog;
+
+  beforeEach(async () => {
+    store = new InMemoryReadModelStore();
+    inbox = new InboxProjection(store);
+    await inbox.createStorage();
+    log = new TestLog();
+  });
+
+  /** When: the log so far, applied in chunks of `size` (default: one chunk). */
+  const whenApplied = (size = log.events.length) => applyInChunks(inbox, log.partition, log.events, size, log.end);
+  const entry = (userId: string, conversationId = GROUP_ID) =>
+    store.get(I.entries.name, { user_id: userId, conversation_id: conversationId });
+  const unread = async (userId: string, conversationId = GROUP_ID): Promise<number | undefined> => {
+    const e = await entry(userId, conversationId);
+    return e && Number(BigInt(e.last_seq as bigint) - BigInt(e.read_seq as bigint));
+  };
+  const unreadOf = async (...userIds: string[]) =>
+    Object.fromEntries(await Promise.all(userIds.map(async (u) => [u, await unread(u)] as const)));
+  const orderRows = (userId: string) => store.list(I.byActivity.name, { user_id: userId });
+
+  /** The inbox as a reader sees it: per conversation the first order row whose activity matches the entry. */
+  const liveOrder = async (userId: string): Promise<string[]> => {
+    const entries = new Map((await store.list(I.entries.name, { user_id: userId })).map((e) => [e.conversation_id, e]));
+    const order: string[] = [];
+    for (const row of await orderRows(userId)) {
+      const e = entries.get(row.conversation_id);
+      const conversationId = String(row.conversation_id);
+      if (!e || order.includes(conversationId)) continue;
+      if (row.activity_at === e.activity_at && row.activity_offset === e.activity_offset) order.push(conversationId);
+    }
+    return order;
+  };
+
+  describe('entries', () => {
+    it('gives every member an entry with the last message; unread = last_seq - read_seq', async () => {
+      log.append(...groupWith(ALICE, BOB, CAROL)); // 0..3
+      log.append(messageSent(BOB, 'c1', 'hi', { sentAt: AT_1 })); // 4
+      await whenApplied();
+
+      const others = { conversation_id: GROUP_ID, last_seq: 1n, last_message_id: idOf(BOB, 'c1'), last_offset: 4n, activity_at: AT_1, activity_offset: 4n };
+      expect(await entry(ALICE)).toStrictEqual({ user_id: ALICE, ...others, read_seq: 0n, read_offset: -1n });
+      expect(await entry(BOB)).toStrictEqual({ user_id: BOB, ...others, read_seq: 1n, read_offset: 4n });
+      expect(await entry(CAROL)).toStrictEqual({ user_id: CAROL, ...others, read_seq: 0n, read_offset: -1n });
+      expect(await unreadOf(ALICE, BOB, CAROL)).toEqual({ [ALICE]: 1, [BOB]: 0, [CAROL]: 1 });
+      expect(await store.get(I.conversations.name, { conversation_id: GROUP_ID })).toStrictEqual({
+        conversation_id: GROUP_ID,
+        last_seq: 1n,
+        last_message_id: idOf(BOB, 'c1'),
+        last_offset: 4n,
+        activity_at: AT_1,
+        activity_offset: 4n,
+      });
+      expect(store.rows(I.entries.name)).toHaveLength(3);
+    });
+
+    it('before any message, entries have no last message and nothing unread; activity is the last join', async () => {
+      log.append(conversationCreated({ memberIds: [BOB] }), userJoined(ALICE, NOW), userJoined(BOB, AT_1));
+      await whenApplied(1);
+
+      const empty = {
+        conversation_id: GROUP_ID, last_seq: 0n, last_message_id: null, last_offset: null,
+        read_seq: 0n, read_offset: -1n, activity_at: AT_1, activity_offset: 2n,
+      };
+      expect(await entry(ALICE)).toStrictEqual({ user_id: ALICE, ...empty });
+      expect(await entry(BOB)).toStrictEqual({ user_id: BOB, ...empty });
+      expect(await store.list(I.members.name, { conversation_id: GROUP_ID })).toStrictEqual([
+        { conversation_id: GROUP_ID, user_id: ALICE, join_offset: 1n },
+        { conversation_id: GROUP_ID, user_id: BOB, join_offset: 2n },
+      ]);
+    });
+
+    it.each([1, 100])("a member's own messages are never unread; everyone else's are (chunks of %i)", async (size) => {
+      log.append(...groupWith(ALICE, BOB, CAROL));
+      log.append(messageSent(ALICE, 'a1'), messageSent(ALICE, 'a2'), messageSent(BOB, 'b1'), messageSent(ALICE, 'a3'));
+      await whenApplied(size);
+
+      expect(await unreadOf(ALICE, BOB, CAROL)).toEqual({ [ALICE]: 0, [BOB]: 1, [CAROL]: 4 });
+      expect(await entry(ALICE)).toMatchObject({ last_seq: 4n, read_seq: 4n, read_offset: 7n, last_message_id: idOf(ALICE, 'a3') });
+      expect(await entry(BOB)).toMatchObject({ last_seq: 4n, read_seq: 3n, read_offset: 6n });
+    });
+
+    it.each([1, 2, 100])('a duplicate MessageSent counts once and is not the last message (chunks of %i)', async (size) => {
+      log.append(...groupWith(ALICE, BOB, CAROL)); // 0..3
+      log.append(messageSent(BOB, 'b1', 'one', { sentAt: AT_1 }), messageSent(ALICE, 'a1', 'two', { sentAt: AT_2 })); // 4, 5
+      log.append(messageSent(BOB, 'b1', 'one, retried', { sentAt: AT_3 })); // 6: the same message id as 4
+      const changes = await whenApplied(size);
+
+      const last = { last_seq: 2n, last_message_id: idOf(ALICE, 'a1'), last_offset: 5n, activity_at: AT_2, activity_offset: 5n };
+      expect(await entry(CAROL)).toMatchObject(last);
+      expect(await store.get(I.conversations.name, { conversation_id: GROUP_ID })).toMatchObject(last);
+      expect(await unreadOf(ALICE, BOB, CAROL)).toEqual({ [ALICE]: 0, [BOB]: 1, [CAROL]: 2 });
+      expect(await store.list(I.seqs.name, { conversation_id: GROUP_ID, bucket: 0n })).toStrictEqual([
+        { conversation_id: GROUP_ID, bucket: 0n, offset: 4n, seq: 1n },
+        { conversation_id: GROUP_ID, bucket: 0n, offset: 5n, seq: 2n },
+      ]);
+      expect(changes.filter((c) => c.kind === 'inbox' && c.userId === CAROL)).toHaveLength(3); // her join (the last), 2 messages
+    });
+
+    it('ignores every event of a conversation before its ConversationCreated', async () => {
+      log.append(userJoined(BOB), messageSent(BOB, 'early'), userLeft(ALICE));
+      log.append(conversationCreated(), userJoined(ALICE, AT_1));
+      await whenApplied();
+
+      expect(store.rows(I.entries.name)).toStrictEqual([
+        {
+          user_id: ALICE, conversation_id: GROUP_ID, last_seq: 0n, last_message_id: null, last_offset: null,
+          read_seq: 0n, read_offset: -1n, activity_at: AT_1, activity_offset: 4n,
+        },
+      ]);
+      expect(store.rows(I.seqs.name)).toEqual([]);
+      expect(store.rows(I.messageIds.name)).toEqual([]);
+    });
+
+    it('keeps the first ConversationCreated: a second one (a concurrent create) changes nothing', async () => {
+      log.append(...groupWith(ALICE, BOB), messageSent(BOB, 'b1', 'hi', { sentAt: AT_1 }));
+      log.append(conversationCreated({ createdBy: CAROL, createdAt: AT_2 }));
+      await whenApplied(1);
+
+      expect(await store.get(I.conversations.name, { conversation_id: GROUP_ID })).toMatchObject({ last_seq: 1n, activity_at: AT_1, activity_offset: 3n });
+    });
+
+    it('dropStorage removes rows and checkpoint; the same instance then builds them again', async () => {
+      log.append(...groupWith(ALICE, BOB), messageSent(BOB, 'b1'));
+      await whenApplied();
+      await inbox.dropStorage();
+      await inbox.createStorage();
+      expect(store.rows(I.entries.name)).toEqual([]);
+
+      await whenApplied(1);
+      expect(await unreadOf(ALICE, BOB)).toEqual({ [ALICE]: 1, [BOB]: 0 });
+      expect(await inbox.checkpoints()).toEqual(new Map([[0, '4']]));
+    });
+
+    it('records the checkpoint of every chunk', async () => {
+      log.append(...groupWith(ALICE, BOB), messageSent(BOB, 'b1'));
+      await inbox.apply(0, log.events.slice(0, 3), '3');
+      expect(await inbox.checkpoints()).toEqual(new Map([[0, '3']]));
+      await inbox.apply(0, log.events.slice(3), '7');
+      expect(await inbox.checkpoints()).toEqual(new Map([[0, '7']]));
+    });
+  });
+
+  describe('read markers', () => {
+    /** Alice and Bob; Bob sends four messages at offsets 3..6. */
+    const fourFromBob = () => {
+      log.append(...groupWith(ALICE, BOB));
+      return log.append(...[1, 2, 3, 4].map((n) => messageSent(BOB, `b${n}`, `message ${n}`)));
+    };
+
+    it.each([1, 2, 100])('moving the marker to a message counts the messages up to it as read (chunks of %i)', async (size) => {
+      const [, , m3] = fourFromBob();
+      log.append(readMarkerMoved(ALICE, m3.position));
+      const changes = await whenApplied(size);
+
+      expect(await entry(ALICE)).toMatchObject({ last_seq: 4n, read_seq: 3n, read_offset: 5n });
+      expect(await unread(ALICE)).toBe(1);
+      expect(changes.at(-1)).toEqual({ kind: 'inbox', userId: ALICE, conversationId: GROUP_ID, removed: false });
+    });
+
+    it.each([1, 2, 100])('a marker moved backward after a forward one is ignored (chunks of %i)', async (size) => {
+      const [m1, , m3] = fourFromBob();
+      log.append(readMarkerMoved(ALICE, m3.position), readMarkerMoved(ALICE, m1.position));
+      await whenApplied(size);
+
+      expect(await entry(ALICE)).toMatchObject({ read_seq: 3n, read_offset: 5n });
+      expect(await unread(ALICE)).toBe(1);
+    });
+
+    it('a backward marker in the same chunk as the forward one, after the messages were committed, is ignored', async () => {
+      const [m1, m2] = fourFromBob();
+      await inbox.apply(0, log.events, log.end);
+      const markers = log.append(readMarkerMoved(ALICE, m2.position), readMarkerMoved(ALICE, m1.position));
+      const changes = await inbox.apply(0, markers, log.end);
+
+      expect(await entry(ALICE)).toMatchObject({ read_seq: 2n, read_offset: 4n });
+      expect(changes).toEqual([{ kind: 'inbox', userId: ALICE, conversationId: GROUP_ID, removed: false }]);
+    });
+
+    it.each([1, 100])("a marker behind the member's own last message is ignored (chunks of %i)", async (size) => {
+      const [m1] = fourFromBob();
+      log.append(messageSent(ALICE, 'a1'), readMarkerMoved(ALICE, m1.position));
+      await whenApplied(size);
+
+      expect(await entry(ALICE)).toMatchObject({ last_seq: 5n, read_seq: 5n, read_offset: 7n });
+    });
+
+    it.each([1, 100])('a marker at a position between messages counts the messages at or before it (chunks of %i)', async (size) => {
+      log.append(...groupWith(ALICE, BOB)); // 0..2
+      log.append(messageSent(BOB, 'b1'), messageSent(BOB, 'b2')); // 3, 4
+      const joined = log.add(userJoined(CAROL)); // 5
+      log.append(messageSent(BOB, 'b3')); // 6
+      log.append(readMarkerMoved(ALICE, joined.position));
+      await whenApplied(size);
+
+      expect(await entry(ALICE)).toMatchObject({ last_seq: 3n, read_seq: 2n, read_offset: 5n });
+      expect(await unread(ALICE)).toBe(1);
+    });
+
+    it.each([1, 100])('a marker counts messages in earlier buckets when its own bucket has none before it (chunks of %i)', async (size) => {
+      log = new TestLog(0, 99_995);
+      log.append(...groupWith(ALICE, BOB)); // 99995..99997
+      log.append(messageSent(BOB, 'b1'), messageSent(BOB, 'b2')); // 99998, 99999: bucket 0
+      const joined = log.add(userJoined(CAROL)); // 100000: bucket 1
+      log.append(messageSent(BOB, 'b3')); // 100001
+      log.append(readMarkerMoved(ALICE, joined.position));
+      await whenApplied(size);
+
+      expect(await entry(ALICE)).toMatchObject({ last_seq: 3n, read_seq: 2n, read_offset: 100_000n });
+      expect(await store.list(I.seqs.name, { conversation_id: GROUP_ID, bucket: 1n })).toStrictEqual([
+        { conversation_id: GROUP_ID, bucket: 1n, offset: 100_001n, seq: 3n },
+      ]);
+    });
+
+    it('a marker of a non-member changes nothing', async () => {
+      const [m1] = fourFromBob();
+      log.append(readMarkerMoved(CAROL, m1.position));
+      const changes = await whenApplied();
+
+      expect(await entry(CAROL)).toBeUndefined();
+      expect(changes.filter((c) => c.kind === 'inbox' && c.userId === CAROL)).toEqual([]);
+    });
+
+    it.each([1, 100])('a new member starts with nothing unread, and a marker behind the join is ignored (chunks of %i)', async (size) => {
+      const [m1] = fourFromBob(); // 3..6
+      log.append(userJoined(DAVE, AT_1), readMarkerMoved(DAVE, m1.position)); // 7, 8
+      await whenApplied(size);
+
+      expect(await entry(DAVE)).toStrictEqual({
+        user_id: DAVE, conversation_id: GROUP_ID, last_seq: 4n, last_message_id: idOf(BOB, 'b4'), last_offset: 6n,
+        read_seq: 4n, read_offset: 6n, activity_at: AT_1, activity_offset: 7n,
+      });
+      log.append(messageSent(BOB, 'b5'));
+      await inbox.apply(0, log.events.slice(-1), log.end);
+      expect(await unreadOf(ALICE, DAVE)).toEqual({ [ALICE]: 5, [DAVE]: 1 });
+    });
+  });
+
+  describe('leaving', () => {
+    it.each([1, 100])('removes the entry and its order row; the others keep theirs (chunks of %i)', async (size) => {
+      log.append(...groupWith(ALICE, BOB, CAROL), messageSent(BOB, 'b1', 'hi', { sentAt: AT_1 })); // 0..4
+      log.append(userLeft(CAROL, AT_2)); // 5
+      const changes = await whenApplied(size);
+
+      expect(await entry(CAROL)).toBeUndefined();
+      expect(await orderRows(CAROL)).toEqual([]);
+      expect(await store.list(I.members.name, { conversation_id: GROUP_ID })).toStrictEqual([
+        { conversation_id: GROUP_ID, user_id: ALICE, join_offset: 1n },
+        { conversation_id: GROUP_ID, user_id: BOB, join_offset: 2n },
+      ]);
+      // Leaving is no activity: the others' entries and order rows stay as they were.
+      expect(await entry(ALICE)).toMatchObject({ activity_at: AT_1, activity_offset: 4n, last_seq: 1n });
+      expect(await orderRows(ALICE)).toStrictEqual([{ user_id: ALICE, activity_at: AT_1, activity_offset: 4n, conversation_id: GROUP_ID }]);
+      expect(changes.at(-1)).toEqual({ kind: 'inbox', userId: CAROL, conversationId: GROUP_ID, removed: true });
+    });
+
+    it.each([1, 100])('a member who rejoins gets an entry again with nothing unread (chunks of %i)', async (size) => {
+      log.append(...groupWith(ALICE, CAROL), messageSent(ALICE, 'a1')); // 0..3
+      log.append(userLeft(CAROL, AT_1), messageSent(ALICE, 'a2', 'x', { sentAt: AT_2 }), userJoined(CAROL, AT_3)); // 4..6
+      await whenApplied(size);
+
+      expect(await entry(CAROL)).toStrictEqual({
+        user_id: CAROL, conversation_id: GROUP_ID, last_seq: 2n, last_message_id: idOf(ALICE, 'a2'), last_offset: 5n,
+        read_seq: 2n, read_offset: 5n, activity_at: AT_3, activity_offset: 6n,
+      });
+      expect(await orderRows(CAROL)).toStrictEqual([{ user_id: CAROL, activity_at: AT_3, activity_offset: 6n, conversation_id: GROUP_ID }]);
+    });
+
+    it('a leave of a non-member changes nothing', async () => {
+      log.append(...groupWith(ALICE, BOB), userLeft(CAROL));
+      const changes = await whenApplied();
+
+      expect(changes.filter((c) => c.kind === 'inbox' && c.removed)).toEqual([]);
+      expect(store.rows(I.entries.name).map((r) => r.user_id).sort()).toEqual([ALICE, BOB]);
+    });
+  });
+
+  describe('order by activity', () => {
+    /** Alice is in three conversations, active at AT_1, AT_2 and AT_3. */
+    const threeConversations = () => {
+      log.append(...groupWith(ALICE, BOB)); // 0..2
+      log.append(conversationCreated({ conversationId: OTHER_GROUP_ID, createdBy: CAROL }), userJoined(CAROL, NOW, OTHER_GROUP_ID));
+      log.append(userJoined(ALICE, NOW, OTHER_GROUP_ID)); // 5
+      log.append(...directBetween(ALICE, BOB)); // 6..8
+      log.append(messageSent(BOB, 'g1', 'x', { sentAt: AT_1 })); // 9
+      log.append(messageSent(CAROL, 'o1', 'x', { sentAt: AT_2, conversationId: OTHER_GROUP_ID })); // 10
+      log.append(messageSent(BOB, 'd1', 'x', { sentAt: AT_3, conversationId: ALICE_BOB_ID })); // 11
+    };
+
+    it.each([1, 100])('lists the most recently active conversation first (chunks of %i)', async (size) => {
+      threeConversations();
+      await whenApplied(size);
+
+      expect(await liveOrder(ALICE)).toEqual([ALICE_BOB_ID, OTHER_GROUP_ID, GROUP_ID]);
+      expect(await liveOrder(BOB)).toEqual([ALICE_BOB_ID, GROUP_ID]);
+      expect(await orderRows(ALICE)).toStrictEqual([
+        { user_id: ALICE, activity_at: AT_3, activity_offset: 11n, conversation_id: ALICE_BOB_ID },
+        { user_id: ALICE, activity_at: AT_2, activity_offset: 10n, conversation_id: OTHER_GROUP_ID },
+        { user_id: ALICE, activity_at: AT_1, activity_offset: 9n, conversation_id: GROUP_ID },
+      ]);
+    });
+
+    it.each([1, 100])('a sent message moves its conversation to the top (chunks of %i)', async (size) => {
+      threeConversations();
+      log.append(messageSent(ALICE, 'g2', 'back on top', { sentAt: AT_4 })); // 12
+      await whenApplied(size);
+
+      expect(await liveOrder(ALICE)).toEqual([GROUP_ID, ALICE_BOB_ID, OTHER_GROUP_ID]);
+      expect(await liveOrder(BOB)).toEqual([GROUP_ID, ALICE_BOB_ID]);
+      expect(await orderRows(BOB)).toStrictEqual([
+        { user_id: BOB, activity_at: AT_4, activity_offset: 12n, conversation_id: GROUP_ID },
+        { user_id: BOB, activity_at: AT_3, activity_offset: 11n, conversation_id: ALICE_BOB_ID },
+      ]);
+    });
+
+    it('a join is activity and moves the conversation to the top for every member', async () => {
+      threeConversations();
+      log.append(userJoined(DAVE, AT_4, OTHER_GROUP_ID)); // 12
+      await whenApplied(1);
+
+      expect(await liveOrder(ALICE)).toEqual([OTHER_GROUP_ID, ALICE_BOB_ID, GROUP_ID]);
+      expect(await liveOrder(DAVE)).toEqual([OTHER_GROUP_ID]);
+      expect(await entry(ALICE, OTHER_GROUP_ID)).toMatchObject({ activity_at: AT_4, activity_offset: 12n });
+    });
+
+    it('a read marker is no activity: the order and the activity stay', async () => {
+      threeConversations();
+      log.append(readMarkerMoved(ALICE, { partition: 0, offset: '10' }, OTHER_GROUP_ID));
+      await whenApplied();
+
+      expect(await liveOrder(ALICE)).toEqual([ALICE_BOB_ID, OTHER_GROUP_ID, GROUP_ID]);
+      expect(await entry(ALICE, OTHER_GROUP_ID)).toMatchObject({ activity_at: AT_2, activity_offset: 10n, read_seq: 1n });
+      expect(await orderRows(ALICE)).toHaveLength(3);
+    });
+  });
+});
+
+describeReplaySafety('InboxProjection', {
+  tables: INBOX_TABLES,
+  create: (store) => new InboxProjection(store),
+  scenario: inboxScenario,
+});
+
+/** Two conversations in one partition, across a bucket boundary, with every kind of event. */
+function inboxScenario(): TestLog {
+  const log = new TestLog(0, 99_990);
+  log.append(userJoined(DAVE), messageSent(DAVE, 'early', 'before the conversation exists'));
+  log.append(...groupWith(ALICE, CAROL, BOB));
+  log.append(conversationCreated({ conversationId: OTHER_GROUP_ID, createdBy: BOB }));
+  log.append(userJoined(BOB, NOW, OTHER_GROUP_ID), userJoined(ALICE, NOW, OTHER_GROUP_ID));
+  const m1 = log.add(messageSent(BOB, 'm1', 'one', { sentAt: AT_1 }));
+  const m2 = log.add(messageSent(CAROL, 'm2', 'two', { sentAt: AT_1 }));
+  log.append(readMarkerMoved(ALICE, m2.position), readMarkerMoved(ALICE, m1.position)); // forward, then backward
+  const o1 = log.add(messageSent(BOB, 'o1', 'other one', { conversationId: OTHER_GROUP_ID, sentAt: AT_1 }));
+  log.append(userJoined(DAVE, AT_2), readMarkerMoved(DAVE, m1.position)); // behind the join: ignored
+  log.append(messageSent(BOB, 'm1', 'one again', { sentAt: AT_2 })); // a duplicate of m1
+  const m3 = log.add(messageSent(ALICE, 'm3', 'three', { sentAt: AT_2 })); // bucket 1 from here on
+  log.append(userLeft(CAROL, AT_2), readMarkerMoved(CAROL, m3.position)); // a marker of a non-member
+  const m4 = log.add(messageSent(DAVE, 'm4', 'four', { sentAt: AT_3 }));
+  log.append(readMarkerMoved(BOB, m3.position), readMarkerMoved(ALICE, o1.position, OTHER_GROUP_ID));
+  log.append(userJoined(CAROL, AT_3), userLeft(BOB, AT_3), userJoined(BOB, AT_4));
+  const m5 = log.add(messageSent(BOB, 'm5', 'five', { sentAt: AT_4 }));
+  log.append(messageSent(ALICE, 'o2', 'other two', { conversationId: OTHER_GROUP_ID, sentAt: AT_4 }));
+  log.append(userLeft(ALICE, AT_5, OTHER_GROUP_ID), messageSent(BOB, 'm3x', 'six', { sentAt: AT_5 }));
+  log.append(readMarkerMoved(DAVE, m3.position), messageSent(ALICE, 'm3', 'three again', { sentAt: AT_5 }));
+  // Markers that stay the last word: between messages, and behind a join.
+  log.append(userJoined(ERIN, AT_5), readMarkerMoved(ERIN, m1.position));
+  log.append(readMarkerMoved(CAROL, m5.position), readMarkerMoved(ALICE, m4.position));
+  return log;
+}

@@ -1,0 +1,214 @@
+import type { RecordedEvent } from '@parley/event-log';
+import { CommittedOffsets } from './committed-offsets';
+import { bucketOf, MessageDeduplicator, messageIdsTable } from './message-sequencer';
+import type { Change, Projection } from './projection';
+import { writeTimeOf, type ReadModelStore, type Row, type RowMutation, type TableDefinition } from './read-model-store.port';
+
+export const TIMELINE_TABLES = {
+  conversations: {
+    name: 'timeline_conversations',
+    columns: {
+      conversation_id: 'text', kind: 'text', title: 'text', created_by: 'text', created_at: 'text',
+      partition: 'int', last_seq: 'bigint', last_offset: 'bigint',
+    },
+    partitionKey: ['conversation_id'],
+  },
+  members: {
+    name: 'timeline_members',
+    columns: { conversation_id: 'text', join_offset: 'bigint', user_id: 'text', joined_at: 'text' },
+    partitionKey: ['conversation_id'],
+    clustering: [{ column: 'join_offset', order: 'ASC' }],
+  },
+  memberIndex: {
+    name: 'timeline_member_index',
+    columns: { conversation_id: 'text', user_id: 'text', join_offset: 'bigint' },
+    partitionKey: ['conversation_id'],
+    clustering: [{ column: 'user_id', order: 'ASC' }],
+  },
+  messages: {
+    name: 'timeline_messages',
+    columns: {
+      conversation_id: 'text', bucket: 'bigint', offset: 'bigint', message_id: 'text', client_message_id: 'text',
+      sender_id: 'text', body: 'text', sent_at: 'text', seq: 'bigint',
+    },
+    partitionKey: ['conversation_id', 'bucket'],
+    clustering: [{ column: 'offset', order: 'ASC' }],
+  },
+  buckets: {
+    name: 'timeline_buckets',
+    columns: { conversation_id: 'text', bucket: 'bigint' },
+    partitionKey: ['conversation_id'],
+    clustering: [{ column: 'bucket', order: 'DESC' }],
+  },
+  messageIds: messageIdsTable('timeline'),
+} as const satisfies Record<string, TableDefinition>;
+
+interface ConversationView {
+  created: Row | undefined;
+  lastSeq: bigint;
+  lastOffset: bigint;
+  /** userId -> offset of the UserJoined that made them a member (may run ahead of the checkpoint; see apply). */
+  members?: Map<string, bigint>;
+}
+
+/**
+ * The `timeline` projection: each conversation's metadata, members in join order, and its
+ * messages in log order, bucketed by offset so no Cassandra partition grows without bound.
+ *
+ * Replay safety: row writes carry write times from log positions (last write wins by
+ * position); the per-conversation counters (`last_seq`) are state rows committed atomically
+ * with the checkpoint, so after a crash they are exactly as of the checkpoint and the replayed
+ * events are numbered the same again.
+ */
+export class TimelineProjection implements Projection {
+  readonly name = 'timeline';
+  readonly handles = new Set(['ConversationCreated', 'UserJoined', 'UserLeft', 'MessageSent'] as const);
+  private readonly views = new Map<string, ConversationView>();
+  private readonly dedup: MessageDeduplicator;
+  private readonly committed: CommittedOffsets;
+
+  constructor(
+    private readonly store: ReadModelStore,
+    readonly version = 1,
+  ) {
+    this.dedup = new MessageDeduplicator(store, TIMELINE_TABLES.messageIds.name);
+    this.committed = new CommittedOffsets(() => store.checkpoints());
+  }
+
+  createStorage = () => this.store.createTables(Object.values(TIMELINE_TABLES));
+  dropStorage = async () => {
+    await this.store.dropTables(Object.values(TIMELINE_TABLES));
+    this.reset(); // what was cached, and the checkpoint, went with the tables
+  };
+  checkpoints = () => this.store.checkpoints();
+
+  reset(): void {
+    this.views.clear();
+    this.dedup.reset();
+    this.committed.reset();
+  }
+
+  private async view(conversationId: string): Promise<ConversationView> {
+    let view = this.views.get(conversationId);
+    if (!view) {
+      const created = await this.store.get(TIMELINE_TABLES.conversations.name, { conversation_id: conversationId });
+      view = {
+        created,
+        lastSeq: created ? BigInt(created.last_seq as bigint) : 0n,
+        lastOffset: created ? BigInt(created.last_offset as bigint) : -1n,
+      };
+      this.views.set(conversationId, view);
+    }
+    return view;
+  }
+
+  private async members(conversationId: string, view: ConversationView): Promise<Map<string, bigint>> {
+    if (!view.members) {
+      const rows = await this.store.list(TIMELINE_TABLES.memberIndex.name, { conversation_id: conversationId });
+      view.members = new Map(rows.map((r) => [String(r.user_id), BigInt(r.join_offset as bigint)]));
+    }
+    return view.members;
+  }
+
+  async apply(partition: number, chunk: readonly RecordedEvent[], nextOffset: string): Promise<Change[]> {
+    // Events before the checkpoint are applied already, and the views' counters include them:
+    // applying them again would renumber their messages (see CommittedOffsets).
+    const events = await this.committed.unapplied(partition, chunk, nextOffset);
+    if (events === null) return [];
+    const data: RowMutation[] = [];
+    /** Who is a member since when: what later decisions read; written after `data` (see below). */
+    const membership: RowMutation[] = [];
+    const changes: Change[] = [];
+    const dirty = new Set<string>();
+    await this.dedup.prefetch(events.flatMap((e) => (e.event.type === 'MessageSent' ? [e.event.data] : [])));
+
+    for (const { event, position, conversationId } of events) {
+      const offset = position.offset;
+      const at = BigInt(offset);
+      const view = await this.view(conversationId);
+      switch (event.type) {
+        case 'ConversationCreated': {
+          if (view.created) break;
+          const { kind, title, createdBy, createdAt } = event.data;
+          view.created = { conversation_id: conversationId, kind, title, created_by: createdBy, created_at: createdAt, partition };
+          view.members = new Map();
+          dirty.add(conversationId);
+          break;
+        }
+        case 'UserJoined': {
+          if (!view.created) break;
+          const members = await this.members(conversationId, view);
+          const { userId, joinedAt } = event.data;
+          const since = members.get(userId);
+          if (since !== undefined && since < at) break; // already a member
+          members.set(userId, at);
+          data.push({ table: TIMELINE_TABLES.members.name, key: { conversation_id: conversationId, join_offset: at }, values: { user_id: userId, joined_at: joinedAt }, writeTime: writeTimeOf(offset) });
+          membership.push({ table: TIMELINE_TABLES.memberIndex.name, key: { conversation_id: conversationId, user_id: userId }, values: { join_offset: at }, writeTime: writeTimeOf(offset) });
+          changes.push({ kind: 'members', conversationId, userIds: [userId] });
+          break;
+        }
+        case 'UserLeft': {
+          if (!view.created) break;
+          const members = await this.members(conversationId, view);
+          const { userId } = event.data;
+          const since = members.get(userId);
+          // Absent: not a member. Joined at or after this offset: storage is ahead (a replay), already applied.
+          if (since === undefined || since >= at) break;
+          members.delete(userId);
+          data.push({ table: TIMELINE_TABLES.members.name, key: { conversation_id: conversationId, join_offset: since }, writeTime: writeTimeOf(offset) });
+          membership.push({ table: TIMELINE_TABLES.memberIndex.name, key: { conversation_id: conversationId, user_id: userId }, writeTime: writeTimeOf(offset) });
+          changes.push({ kind: 'members', conversationId, userIds: [userId] });
+          break;
+        }
+        case 'MessageSent': {
+          if (!view.created) break;
+          const { messageId, clientMessageId, senderId, body, sentAt } = event.data;
+          if (this.dedup.isDuplicate(conversationId, messageId, offset, data)) break;
+          const bucket = bucketOf(offset);
+          view.lastSeq += 1n;
+          view.lastOffset = at;
+          dirty.add(conversationId);
+          data.push(
+            {
+              table: TIMELINE_TABLES.messages.name,
+              key: { conversation_id: conversationId, bucket, offset: at },
+              values: { message_id: messageId, client_message_id: clientMessageId, sender_id: senderId, body, sent_at: sentAt, seq: view.lastSeq },
+              writeTime: writeTimeOf(offset),
+            },
+            { table: TIMELINE_TABLES.buckets.name, key: { conversation_id: conversationId, bucket }, values: {}, writeTime: writeTimeOf(offset) },
+          );
+          changes.push({ kind: 'message', conversationId, message: { id: messageId, clientMessageId, senderId, body, sentAt, partition, offset } });
+          break;
+        }
+        case 'ReadMarkerMoved':
+          break;
+        default: {
+          const unhandled: never = event;
+          throw new Error(`timeline cannot apply ${JSON.stringify(unhandled)}`);
+        }
+      }
+    }
+
+    await this.store.write(data);
+    // The member index decides joins and leaves on a replay; a write may land only some of its
+    // mutations (Cassandra runs them concurrently). Were the index written with `data`, a crash
+    // could leave a leave's index delete stored but its `members` row delete lost: the replay
+    // then finds the user gone, skips the leave, and the departed member stays listed for good.
+    // Written only once `data` is stored, the index is never ahead of the rows derived from it.
+    await this.store.write(membership);
+    const stateWriteTime = writeTimeOf(nextOffset);
+    const state: RowMutation[] = [...dirty].map((conversationId) => {
+      const view = this.views.get(conversationId)!;
+      const { conversation_id: _id, ...created } = view.created!;
+      return {
+        table: TIMELINE_TABLES.conversations.name,
+        key: { conversation_id: conversationId },
+        values: { ...created, last_seq: view.lastSeq, last_offset: view.lastOffset },
+        writeTime: stateWriteTime,
+      };
+    });
+    await this.store.commit(state, partition, nextOffset);
+    this.committed.committed(partition, nextOffset);
+    return changes;
+  }
+}
