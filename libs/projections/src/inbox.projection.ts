@@ -1,8 +1,8 @@
 import type { LogPosition } from '@parley/domain';
 import type { RecordedEvent } from '@parley/event-log';
-import { CommittedOffsets } from './committed-offsets';
-import { bucketOf, MessageDeduplicator, messageIdsTable } from './message-sequencer';
-import type { Change, Projection } from './projection';
+import { ConversationTableProjection, type ChunkPlan } from './conversation-table-projection';
+import { bucketOf, messageIdsTable } from './message-sequencer';
+import type { Change } from './projection';
 import { writeTimeOf, type ReadModelStore, type Row, type RowMutation, type TableDefinition } from './read-model-store.port';
 
 export const INBOX_TABLES = {
@@ -71,32 +71,17 @@ interface InboxConversation {
  * A message to a group of N members writes 3N rows (entry, old order row removed, new order
  * row); see docs/adr/0005-read-models.md.
  */
-export class InboxProjection implements Projection {
+export class InboxProjection extends ConversationTableProjection {
   readonly name = 'inbox';
   readonly handles = new Set(['ConversationCreated', 'UserJoined', 'UserLeft', 'MessageSent', 'ReadMarkerMoved'] as const);
   private readonly conversations = new Map<string, InboxConversation>();
-  private readonly dedup: MessageDeduplicator;
-  private readonly committed: CommittedOffsets;
 
-  constructor(
-    private readonly store: ReadModelStore,
-    readonly version = 1,
-  ) {
-    this.dedup = new MessageDeduplicator(store, INBOX_TABLES.messageIds.name);
-    this.committed = new CommittedOffsets(() => store.checkpoints());
+  constructor(store: ReadModelStore, version = 1) {
+    super(store, version, INBOX_TABLES);
   }
 
-  createStorage = () => this.store.createTables(Object.values(INBOX_TABLES));
-  dropStorage = async () => {
-    await this.store.dropTables(Object.values(INBOX_TABLES));
-    this.reset(); // what was cached, and the checkpoint, went with the tables
-  };
-  checkpoints = () => this.store.checkpoints();
-
-  reset(): void {
+  protected clearCache(): void {
     this.conversations.clear();
-    this.dedup.reset();
-    this.committed.reset();
   }
 
   private async conversation(conversationId: string): Promise<InboxConversation> {
@@ -177,13 +162,9 @@ export class InboxProjection implements Projection {
     };
   }
 
-  async apply(partition: number, chunk: readonly RecordedEvent[], nextOffset: string): Promise<Change[]> {
-    // Events before the checkpoint are applied already, and the conversations' counters include
-    // them: applying them again would renumber their messages (see CommittedOffsets).
-    const events = await this.committed.unapplied(partition, chunk, nextOffset);
-    if (events === null) return [];
+  protected async plan(_partition: number, events: readonly RecordedEvent[], nextOffset: string): Promise<ChunkPlan> {
     const data: RowMutation[] = [];
-    /** Who is a member since when: what later decisions read; written after `data` (see below). */
+    /** Who is a member since when: what later decisions read; written after `data` (see ConversationTableProjection.apply). */
     const membership: RowMutation[] = [];
     const changes: Change[] = [];
     const dirty = new Set<string>();
@@ -191,7 +172,6 @@ export class InboxProjection implements Projection {
     const readOffsets = new Map<string, bigint>();
     /** Per conversation, (offset, seq) of this chunk's messages, not yet in storage. */
     const seqs = new Map<string, Array<readonly [bigint, bigint]>>();
-    await this.dedup.prefetch(events.flatMap((e) => (e.event.type === 'MessageSent' ? [e.event.data] : [])));
 
     for (const { event, position, conversationId } of events) {
       const { offset } = position;
@@ -286,13 +266,6 @@ export class InboxProjection implements Projection {
       }
     }
 
-    await this.store.write(data);
-    // Membership decides joins, leaves and whose entries a message touches on a replay; a write
-    // may land only some of its mutations (Cassandra runs them concurrently). Were it written
-    // with `data`, a crash could leave a leave's membership delete stored but its entry or
-    // order-row delete lost: the replay then finds the user gone, skips the leave, and the
-    // stale rows stay for good. Written only once `data` is stored, it is never ahead of them.
-    await this.store.write(membership);
     const stateWriteTime = writeTimeOf(nextOffset);
     const state: RowMutation[] = [...dirty].map((conversationId) => {
       const c = this.conversations.get(conversationId)!;
@@ -303,8 +276,6 @@ export class InboxProjection implements Projection {
         writeTime: stateWriteTime,
       };
     });
-    await this.store.commit(state, partition, nextOffset);
-    this.committed.committed(partition, nextOffset);
-    return changes;
+    return { data, membership, state, changes };
   }
 }

@@ -10,3 +10,4 @@ export {
   type PresenceMembersStore,
   type MembershipChange,
 } from './presence.projection';
+export { ConversationTableProjection, type ChunkPlan } from './conversation-table-projection';

@@ -1,7 +1,7 @@
 import type { RecordedEvent } from '@parley/event-log';
-import { CommittedOffsets } from './committed-offsets';
-import { bucketOf, MessageDeduplicator, messageIdsTable } from './message-sequencer';
-import type { Change, Projection } from './projection';
+import { ConversationTableProjection, type ChunkPlan } from './conversation-table-projection';
+import { bucketOf, messageIdsTable } from './message-sequencer';
+import type { Change } from './projection';
 import { writeTimeOf, type ReadModelStore, type Row, type RowMutation, type TableDefinition } from './read-model-store.port';
 
 export const TIMELINE_TABLES = {
@@ -60,32 +60,17 @@ interface ConversationView {
  * with the checkpoint, so after a crash they are exactly as of the checkpoint and the replayed
  * events are numbered the same again.
  */
-export class TimelineProjection implements Projection {
+export class TimelineProjection extends ConversationTableProjection {
   readonly name = 'timeline';
   readonly handles = new Set(['ConversationCreated', 'UserJoined', 'UserLeft', 'MessageSent'] as const);
   private readonly views = new Map<string, ConversationView>();
-  private readonly dedup: MessageDeduplicator;
-  private readonly committed: CommittedOffsets;
 
-  constructor(
-    private readonly store: ReadModelStore,
-    readonly version = 1,
-  ) {
-    this.dedup = new MessageDeduplicator(store, TIMELINE_TABLES.messageIds.name);
-    this.committed = new CommittedOffsets(() => store.checkpoints());
+  constructor(store: ReadModelStore, version = 1) {
+    super(store, version, TIMELINE_TABLES);
   }
 
-  createStorage = () => this.store.createTables(Object.values(TIMELINE_TABLES));
-  dropStorage = async () => {
-    await this.store.dropTables(Object.values(TIMELINE_TABLES));
-    this.reset(); // what was cached, and the checkpoint, went with the tables
-  };
-  checkpoints = () => this.store.checkpoints();
-
-  reset(): void {
+  protected clearCache(): void {
     this.views.clear();
-    this.dedup.reset();
-    this.committed.reset();
   }
 
   private async view(conversationId: string): Promise<ConversationView> {
@@ -110,17 +95,12 @@ export class TimelineProjection implements Projection {
     return view.members;
   }
 
-  async apply(partition: number, chunk: readonly RecordedEvent[], nextOffset: string): Promise<Change[]> {
-    // Events before the checkpoint are applied already, and the views' counters include them:
-    // applying them again would renumber their messages (see CommittedOffsets).
-    const events = await this.committed.unapplied(partition, chunk, nextOffset);
-    if (events === null) return [];
+  protected async plan(partition: number, events: readonly RecordedEvent[], nextOffset: string): Promise<ChunkPlan> {
     const data: RowMutation[] = [];
-    /** Who is a member since when: what later decisions read; written after `data` (see below). */
+    /** Who is a member since when: what later decisions read; written after `data` (see ConversationTableProjection.apply). */
     const membership: RowMutation[] = [];
     const changes: Change[] = [];
     const dirty = new Set<string>();
-    await this.dedup.prefetch(events.flatMap((e) => (e.event.type === 'MessageSent' ? [e.event.data] : [])));
 
     for (const { event, position, conversationId } of events) {
       const offset = position.offset;
@@ -189,13 +169,6 @@ export class TimelineProjection implements Projection {
       }
     }
 
-    await this.store.write(data);
-    // The member index decides joins and leaves on a replay; a write may land only some of its
-    // mutations (Cassandra runs them concurrently). Were the index written with `data`, a crash
-    // could leave a leave's index delete stored but its `members` row delete lost: the replay
-    // then finds the user gone, skips the leave, and the departed member stays listed for good.
-    // Written only once `data` is stored, the index is never ahead of the rows derived from it.
-    await this.store.write(membership);
     const stateWriteTime = writeTimeOf(nextOffset);
     const state: RowMutation[] = [...dirty].map((conversationId) => {
       const view = this.views.get(conversationId)!;
@@ -207,8 +180,6 @@ export class TimelineProjection implements Projection {
         writeTime: stateWriteTime,
       };
     });
-    await this.store.commit(state, partition, nextOffset);
-    this.committed.committed(partition, nextOffset);
-    return changes;
+    return { data, membership, state, changes };
   }
 }
