@@ -11,6 +11,7 @@ const swc: [string, Record<string, unknown>] = [
   '@swc/jest',
   {
     swcrc: false,
+    module: { type: 'commonjs' },
     jsc: {
       target: 'es2022',
       parser: { syntax: 'typescript', decorators: true },
@@ -30,7 +31,9 @@ const project = (kind: 'unit' | 'int' | 'e2e'): Config => ({
   rootDir: __dirname,
   testEnvironment: 'node',
   testMatch: [`<rootDir>/{apps,libs,test}/**/*.${kind}.spec.ts`],
-  transform: { '^.+\\.ts$': swc },
+  // Most of node_modules is CommonJS; the few ESM-only packages (pulled in by Fastify) are transpiled too.
+  transform: { '^.+\\.ts$': swc, '/node_modules/content-disposition/.+\\.js$': swc },
+  transformIgnorePatterns: ['^(?!.*/node_modules/content-disposition/).*/node_modules/'],
   moduleNameMapper,
   slowTestThreshold: kind === 'unit' ? 1 : 10,
 });

@@ -3,3 +3,4 @@ export { createCassandraClient, ensureKeyspace, dropKeyspace, type CassandraClie
 export { CassandraReadModelStore, isTransientCassandraError, plainRow } from './cassandra-read-model-store';
 export { ProjectionStatusStore, type ProjectionStatusRecord, type ProjectionState } from './projection-status.store';
 export { TimelineReader, type TimelineMessage, type TimelinePage, type TimelinePageRequest } from './timeline.reader';
+export { ConversationReader, type ConversationRecord, type MemberRecord, type InboxRecord, type InboxPage, type InboxPosition } from './conversation.reader';

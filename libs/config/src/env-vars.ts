@@ -24,6 +24,9 @@ export const ENV_VARS: readonly EnvVarDoc[] = [
   { name: 'COMMAND_TIMEOUT_MS', default: '5000', meaning: 'How long a command may wait to catch up with the log before it fails as UNAVAILABLE.' },
   { name: 'PROJECTOR_HTTP_PORT', default: '4102', meaning: 'Health, status and metrics port of the projector.' },
   { name: 'PROJECTOR_CHUNK_SIZE', default: '200', meaning: 'Events a projection applies and checkpoints at a time.' },
+  { name: 'API_PORT', default: '4000', meaning: 'Port of the GraphQL API (HTTP POST /graphql and graphql-ws on the same path).' },
+  { name: 'JWT_SECRET', default: 'parley-dev-secret-change-me', meaning: 'HS256 secret (UTF-8) that signs client tokens. Change it outside development.' },
+  { name: 'CONSISTENCY_TIMEOUT_MS', default: '5000', meaning: 'How long a query with consistentWith waits for the projections before UNAVAILABLE.' },
   { name: 'HTTP_HOST', default: '127.0.0.1', meaning: 'Interface the apps\' HTTP servers bind to (0.0.0.0 in containers).' },
   { name: 'LOG_LEVEL', default: 'info', meaning: 'One of error, warn, info, debug.' },
 ];

@@ -1,0 +1,55 @@
+import { ConversationReader, createCassandraClient, TimelineReader, type CassandraClient } from '@parley/cassandra';
+import { createCommandServiceClient, type CommandServiceClient } from '@parley/proto';
+import { createRedis, type RedisClient } from '@parley/redis';
+import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { API_SETTINGS, type GraphqlApiSettings } from './graphql-api.config';
+import { LiveUpdates } from './live/live-updates';
+import { Presence } from './presence';
+
+/** The API's connections: the command service (writes), Cassandra and Redis (reads, live updates). */
+@Injectable()
+export class ApiService implements OnModuleInit, OnApplicationShutdown {
+  readonly commands: CommandServiceClient;
+  readonly cassandra: CassandraClient;
+  readonly reader: ConversationReader;
+  readonly timeline: TimelineReader;
+  readonly live: LiveUpdates;
+  readonly presence: Presence;
+  private readonly redis: RedisClient;
+
+  constructor(@Inject(API_SETTINGS) readonly settings: GraphqlApiSettings) {
+    this.commands = createCommandServiceClient(settings.api.commandServiceUrl);
+    this.cassandra = createCassandraClient(settings.cassandra);
+    this.reader = new ConversationReader(this.cassandra, settings.cassandra.keyspace);
+    this.timeline = new TimelineReader(this.cassandra, settings.cassandra.keyspace, 1);
+    this.live = new LiveUpdates(settings.redis);
+    this.redis = createRedis(settings.redis, 'api');
+    this.presence = new Presence(this.redis);
+  }
+
+  async onModuleInit(): Promise<void> {
+    await Promise.all([this.cassandra.connect(), this.live.start()]);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.commands.close();
+    await this.presence.stop();
+    await Promise.all([this.live.stop(), this.cassandra.shutdown(), this.redis.quit().catch(() => undefined)]);
+  }
+
+  /** Waits (bounded) until the timeline and inbox projections include `position`. */
+  async waitForProjections(position: { partition: number; offset: string }): Promise<boolean> {
+    const deadline = Date.now() + this.settings.api.consistencyTimeoutMs;
+    const keyspace = this.settings.cassandra.keyspace;
+    for (;;) {
+      const result = await this.cassandra.execute(
+        `SELECT projection, next_offset FROM ${keyspace}.projection_checkpoints WHERE projection IN ('timeline', 'inbox') AND version = 1 AND partition = ?`,
+        [position.partition],
+      ).catch(() => undefined);
+      const reached = (result?.rows ?? []).filter((r) => BigInt(r.get('next_offset')) > BigInt(position.offset)).length;
+      if (reached >= 2) return true;
+      if (Date.now() >= deadline) return false;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+}

@@ -1,0 +1,107 @@
+import { CassandraConfig } from '@parley/cassandra';
+import { loadConfig } from '@parley/config';
+import { RedisConfig } from '@parley/redis';
+import { Controller, Get, Module, type DynamicModule, type INestApplication, type LogLevel } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { GraphQLModule } from '@nestjs/graphql';
+import { MercuriusDriver, type MercuriusDriverConfig } from '@nestjs/mercurius';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { HealthCheck, HealthCheckService, TerminusModule } from '@nestjs/terminus';
+import { GraphQLError } from 'graphql';
+import { join } from 'node:path';
+import { createContext } from './api-context';
+import { ApiService } from './api.service';
+import { API_SETTINGS, GraphqlApiConfig, type GraphqlApiSettings } from './graphql-api.config';
+import { attachGraphqlWs } from './graphql-ws.server';
+import { buildResolvers } from './resolvers';
+
+export const SCHEMA_PATH = join(__dirname, 'schema', 'parley.graphql');
+
+@Controller('health')
+class HealthController {
+  constructor(private readonly health: HealthCheckService) {}
+
+  @Get('live')
+  @HealthCheck()
+  live() {
+    return this.health.check([]);
+  }
+
+  @Get('ready')
+  @HealthCheck()
+  ready() {
+    return this.health.check([]);
+  }
+}
+
+/** Errors without a contract code are GraphQL's own (parse, validation): the client's input. */
+function withContractCode(error: GraphQLError): GraphQLError {
+  if (error.extensions?.code) return error;
+  const internal = error.originalError && !(error.originalError instanceof GraphQLError);
+  return new GraphQLError(internal ? 'Internal error' : error.message, {
+    nodes: error.nodes,
+    path: error.path,
+    extensions: { ...error.extensions, code: internal ? 'INTERNAL' : 'BAD_USER_INPUT' },
+  });
+}
+
+@Module({})
+class GraphqlApiModule {
+  static forRoot(settings: GraphqlApiSettings): DynamicModule {
+    const settingsProvider = { provide: API_SETTINGS, useValue: settings };
+    return {
+      module: GraphqlApiModule,
+      imports: [
+        TerminusModule,
+        GraphQLModule.forRootAsync<MercuriusDriverConfig>({
+          driver: MercuriusDriver,
+          imports: [ApiModule.forRoot(settingsProvider)],
+          inject: [ApiService],
+          useFactory: (api: ApiService) => ({
+            typePaths: [SCHEMA_PATH],
+            resolvers: buildResolvers(api),
+            path: '/graphql',
+            graphiql: false,
+            jit: 1,
+            subscription: false,
+            // Deep enough for the introspection query, shallow enough to stop abusive nesting.
+            queryDepth: 16,
+            context: (request: { headers: Record<string, string | undefined> }) =>
+              createContext(api.reader, request.headers.authorization, settings.api.jwtSecret),
+            errorFormatter: (execution) => {
+              const errors = (execution.errors ?? []).map((e) => withContractCode(e).toJSON());
+              return { statusCode: 200, response: { data: execution.data ?? null, errors } };
+            },
+          }),
+        }),
+      ],
+      controllers: [HealthController],
+    };
+  }
+}
+
+@Module({})
+class ApiModule {
+  static forRoot(settingsProvider: { provide: symbol; useValue: GraphqlApiSettings }): DynamicModule {
+    return { module: ApiModule, providers: [settingsProvider, ApiService], exports: [ApiService] };
+  }
+}
+
+export function loadApiSettings(env: NodeJS.ProcessEnv = process.env): GraphqlApiSettings {
+  return { api: loadConfig(GraphqlApiConfig, env), cassandra: loadConfig(CassandraConfig, env), redis: loadConfig(RedisConfig, env) };
+}
+
+export async function createGraphqlApi(settings: GraphqlApiSettings, logger: LogLevel[] = ['error', 'warn', 'log']): Promise<INestApplication> {
+  const app = await NestFactory.create<NestFastifyApplication>(GraphqlApiModule.forRoot(settings), new FastifyAdapter(), { logger });
+  app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
+  await app.init();
+  const wss = attachGraphqlWs(app, app.get(ApiService), SCHEMA_PATH);
+  const close = app.close.bind(app);
+  app.close = async () => {
+    for (const client of wss.clients) client.terminate();
+    await new Promise<void>((resolve) => wss.close(() => resolve()));
+    await close();
+  };
+  await app.listen(settings.api.port, settings.api.host);
+  return app;
+}

@@ -1,0 +1,57 @@
+import { makeExecutableSchema } from '@graphql-tools/schema';
+import type { INestApplication } from '@nestjs/common';
+import { CloseCode } from 'graphql-ws';
+import { useServer } from 'graphql-ws/use/ws';
+import { readFileSync } from 'node:fs';
+import type { Server } from 'node:http';
+import { WebSocketServer } from 'ws';
+import { createContext, type ApiContext } from './api-context';
+import type { ApiService } from './api.service';
+import { buildResolvers } from './resolvers';
+
+type SocketExtra = {
+  apiContext?: ApiContext;
+  presenceField?: string;
+  expiry?: NodeJS.Timeout;
+};
+
+/**
+ * graphql-ws on the same path as HTTP, on the schema Nest built. The token travels in the
+ * connection_init payload; a missing, bad or expired one closes the socket with 4401.
+ */
+export function attachGraphqlWs(app: INestApplication, api: ApiService, schemaPath: string): WebSocketServer {
+  // The contract's SDL with the same resolvers as HTTP, built directly: the schema Nest merges
+  // for Mercurius leaves subscription fields without a callable resolver.
+  const schema = makeExecutableSchema({ typeDefs: readFileSync(schemaPath, 'utf8'), resolvers: buildResolvers(api) });
+  const wss = new WebSocketServer({ server: app.getHttpServer() as Server, path: '/graphql' });
+  const secret = api.settings.api.jwtSecret;
+  useServer<Record<string, unknown>, SocketExtra>(
+    {
+      schema,
+      context: (ctx) => ctx.extra.apiContext!,
+      onConnect: async (ctx) => {
+        const apiContext = createContext(api.reader, ctx.connectionParams?.authorization, secret);
+        const viewer = apiContext.viewer;
+        if (!viewer) {
+          ctx.extra.socket.close(CloseCode.Unauthorized, apiContext.authError ?? 'Unauthorized');
+          return false;
+        }
+        ctx.extra.apiContext = apiContext;
+        ctx.extra.presenceField = await api.presence.connected(viewer.userId);
+        const exp = viewer.expiresAt;
+        if (exp !== undefined) {
+          const socket = ctx.extra.socket;
+          ctx.extra.expiry = setTimeout(() => socket.close(CloseCode.Unauthorized, 'Token expired'), Math.max(0, exp - Date.now() + 30_000));
+        }
+        return true;
+      },
+      onClose: async (ctx) => {
+        clearTimeout(ctx.extra.expiry);
+        if (ctx.extra.presenceField) await api.presence.disconnected(ctx.extra.presenceField);
+      },
+    },
+    wss,
+    12_000, // keep-alive pings
+  );
+  return wss;
+}

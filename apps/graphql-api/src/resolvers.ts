@@ -1,0 +1,288 @@
+import type { ConversationRecord, InboxPosition, InboxRecord, TimelineMessage } from '@parley/cassandra';
+import { GraphQLScalarType, Kind } from 'graphql';
+import { randomUUID } from 'node:crypto';
+import { requireViewer, type ApiContext } from './api-context';
+import type { ApiService } from './api.service';
+import type { Viewer } from './auth/jwt';
+import { cursorBelongsTo, decodeCursor, encodeCursor, type DecodedCursor } from './cursor';
+import { apiError, badInput, fromCommandError } from './errors';
+import { gaplessMessages, type LiveMessage } from './live/live-updates';
+
+const MAX_MESSAGES_PAGE = 200;
+const MAX_INBOX_PAGE = 100;
+const DEFAULT_MESSAGES_PAGE = 50;
+
+const passThrough = (name: string, description: string) =>
+  new GraphQLScalarType({
+    name,
+    description,
+    serialize: (v) => v,
+    parseValue: (v) => v,
+    parseLiteral: (ast) => (ast.kind === Kind.STRING ? ast.value : undefined),
+  });
+
+interface MessageNode {
+  id: string;
+  clientMessageId: string;
+  conversationId: string;
+  senderId: string;
+  body: string;
+  sentAt: string;
+  cursor: string;
+}
+
+interface ConversationNode extends ConversationRecord {
+  /** Just created: its page of messages is empty by definition. */
+  readonly fresh?: boolean;
+}
+
+const messageNode = (m: TimelineMessage | LiveMessage, partition: number): MessageNode => ({
+  id: m.id,
+  clientMessageId: m.clientMessageId,
+  conversationId: m.conversationId,
+  senderId: m.senderId,
+  body: m.body,
+  sentAt: m.sentAt,
+  cursor: encodeCursor({ partition, offset: String(m.offset) }, m.conversationId),
+});
+
+function pageSize(value: unknown, field: string, max: number): number | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (!Number.isInteger(value) || (value as number) < 1 || (value as number) > max) {
+    throw badInput(field, `${field} must be between 1 and ${max} (got ${JSON.stringify(value)})`);
+  }
+  return value as number;
+}
+
+function messageCursor(value: unknown, field: string, conversationId: string): DecodedCursor | undefined {
+  if (value === undefined || value === null) return undefined;
+  const cursor = decodeCursor(String(value));
+  if (!cursor) throw badInput(field, `${field} is not a valid cursor`);
+  if (!cursorBelongsTo(cursor, conversationId)) throw badInput(field, `${field} is a cursor of another conversation`);
+  return cursor;
+}
+
+function anyCursor(value: unknown, field: string): DecodedCursor | undefined {
+  if (value === undefined || value === null) return undefined;
+  const cursor = decodeCursor(String(value));
+  if (!cursor) throw badInput(field, `${field} is not a valid cursor`);
+  return cursor;
+}
+
+const encodeInboxCursor = (p: InboxPosition) => Buffer.from(JSON.stringify([p.activityAt, String(p.activityOffset), p.conversationId])).toString('base64url');
+function decodeInboxCursor(value: unknown): InboxPosition | undefined {
+  if (value === undefined || value === null) return undefined;
+  try {
+    const [activityAt, offset, conversationId] = JSON.parse(Buffer.from(String(value), 'base64url').toString());
+    if (typeof activityAt === 'string' && /^\d+$/.test(offset) && typeof conversationId === 'string') {
+      return { activityAt, activityOffset: BigInt(offset), conversationId };
+    }
+  } catch {
+    /* fall through */
+  }
+  throw badInput('after', 'after is not a valid inbox cursor');
+}
+
+/** Builds every resolver of the contract over the API's connections. */
+export function buildResolvers(api: ApiService) {
+  const command = (viewer: Viewer) => ({ actorId: viewer.userId, commandId: randomUUID(), correlationId: randomUUID() });
+  const call = async <T>(work: () => Promise<T>): Promise<T> => {
+    try {
+      return await work();
+    } catch (err) {
+      throw fromCommandError(err);
+    }
+  };
+
+  async function consistent(cursor: unknown): Promise<void> {
+    const position = anyCursor(cursor, 'consistentWith');
+    if (position && !(await api.waitForProjections(position))) {
+      throw apiError('UNAVAILABLE', `The projections did not reach consistentWith within ${api.settings.api.consistencyTimeoutMs} ms; retry`);
+    }
+  }
+
+  /** The conversation if the viewer is a member; null otherwise (existence is not revealed). */
+  async function visibleConversation(context: ApiContext, viewer: Viewer, id: string): Promise<ConversationNode | null> {
+    const [conversation, members] = await Promise.all([context.conversations.load(id), context.members.load(id)]);
+    return conversation && members.some((m) => m.userId === viewer.userId) ? conversation : null;
+  }
+
+  async function inboxEntryNode(context: ApiContext, record: InboxRecord) {
+    const conversation = await context.conversations.load(record.conversationId);
+    return {
+      conversation,
+      lastMessageId: record.lastMessageId,
+      lastOffset: record.lastOffset,
+      unreadCount: record.unreadCount,
+      lastReadCursor: record.readOffset === null || !conversation ? null : encodeCursor({ partition: conversation.partition, offset: String(record.readOffset) }, record.conversationId),
+      updatedAt: record.activityAt,
+    };
+  }
+
+  return {
+    Cursor: passThrough('Cursor', 'Opaque position in the event log'),
+    DateTime: passThrough('DateTime', 'ISO-8601 timestamp in UTC'),
+    JSON: new GraphQLScalarType({ name: 'JSON', serialize: (v) => v, parseValue: (v) => v }),
+
+    Query: {
+      me: async (_: unknown, __: unknown, context: ApiContext) => (await api.presence.of([requireViewer(context).userId]))[0],
+      conversation: async (_: unknown, args: { id: string; consistentWith?: string }, context: ApiContext) => {
+        const viewer = requireViewer(context);
+        await consistent(args.consistentWith);
+        return visibleConversation(context, viewer, args.id);
+      },
+      inbox: async (_: unknown, args: { first?: number; after?: string; consistentWith?: string }, context: ApiContext) => {
+        const viewer = requireViewer(context);
+        const first = pageSize(args.first, 'first', MAX_INBOX_PAGE) ?? 20;
+        const after = decodeInboxCursor(args.after);
+        await consistent(args.consistentWith);
+        const page = await api.reader.inboxPage(viewer.userId, first, after);
+        const edges = await Promise.all(
+          page.entries.map(async (e) => ({
+            cursor: encodeInboxCursor({ activityAt: e.activityAt, activityOffset: e.activityOffset, conversationId: e.conversationId }),
+            node: await inboxEntryNode(context, e),
+          })),
+        );
+        return {
+          edges,
+          pageInfo: { hasNextPage: page.hasNextPage, hasPreviousPage: after !== undefined, startCursor: edges[0]?.cursor ?? null, endCursor: edges.at(-1)?.cursor ?? null },
+        };
+      },
+      presence: async (_: unknown, args: { userIds: string[] }, context: ApiContext) => {
+        requireViewer(context);
+        if (args.userIds.length > 500) throw badInput('userIds', `userIds may name at most 500 users (got ${args.userIds.length})`);
+        return api.presence.of(args.userIds);
+      },
+      events: (_: unknown, __: unknown, context: ApiContext) => {
+        const viewer = requireViewer(context);
+        if (!viewer.roles.has('analyst') && !viewer.roles.has('admin')) throw apiError('FORBIDDEN', 'events needs the analyst or admin role');
+        throw apiError('UNAVAILABLE', 'events is not served yet (it arrives with the replay tooling)');
+      },
+      projections: (_: unknown, __: unknown, context: ApiContext) => {
+        if (!requireViewer(context).roles.has('admin')) throw apiError('FORBIDDEN', 'projections needs the admin role');
+        throw apiError('UNAVAILABLE', 'projections is not served yet (it arrives with the rebuild tooling)');
+      },
+    },
+
+    Conversation: {
+      members: async (conversation: ConversationNode, _: unknown, context: ApiContext) => context.members.load(conversation.id),
+      messages: async (conversation: ConversationNode, args: { first?: number; after?: string; last?: number; before?: string }) => {
+        const first = pageSize(args.first, 'first', MAX_MESSAGES_PAGE);
+        const last = pageSize(args.last, 'last', MAX_MESSAGES_PAGE);
+        if (first !== undefined && last !== undefined) throw badInput('first', 'first and last cannot be used together');
+        const after = messageCursor(args.after, 'after', conversation.id);
+        const before = messageCursor(args.before, 'before', conversation.id);
+        if (conversation.fresh) return { edges: [], pageInfo: { hasNextPage: false, hasPreviousPage: false, startCursor: null, endCursor: null } };
+        const page =
+          first !== undefined || (after && last === undefined)
+            ? await api.timeline.page(conversation.id, { direction: 'forward', limit: first ?? DEFAULT_MESSAGES_PAGE, after: after && BigInt(after.offset) })
+            : await api.timeline.page(conversation.id, { direction: 'backward', limit: last ?? DEFAULT_MESSAGES_PAGE, before: before && BigInt(before.offset) });
+        const edges = page.messages.map((m) => {
+          const node = messageNode(m, conversation.partition);
+          return { cursor: node.cursor, node };
+        });
+        return {
+          edges,
+          pageInfo: { hasNextPage: page.hasNextPage, hasPreviousPage: page.hasPreviousPage, startCursor: edges[0]?.cursor ?? null, endCursor: edges.at(-1)?.cursor ?? null },
+        };
+      },
+    },
+
+    Member: {
+      presence: async (member: { userId: string }) => (await api.presence.of([member.userId]))[0],
+    },
+
+    InboxEntry: {
+      lastMessage: async (entry: { conversation: ConversationRecord | null; lastMessageId: string | null; lastOffset: bigint | null }) => {
+        if (!entry.conversation || entry.lastOffset === null) return null;
+        const page = await api.timeline.page(entry.conversation.id, { direction: 'backward', limit: 1, before: entry.lastOffset + 1n });
+        return page.messages[0] ? messageNode(page.messages[0], entry.conversation.partition) : null;
+      },
+    },
+
+    Mutation: {
+      createConversation: async (_: unknown, { input }: { input: { kind: string; title?: string | null; memberIds: string[] } }, context: ApiContext) => {
+        const viewer = requireViewer(context);
+        if (input.memberIds.length > 1000) throw badInput('memberIds', `memberIds may name at most 1000 users (got ${input.memberIds.length})`);
+        const response = await call(() =>
+          api.commands.createConversation({ context: command(viewer), kind: input.kind, title: input.title ?? undefined, memberIds: input.memberIds }),
+        );
+        const c = response.conversation!;
+        const node: ConversationNode = { id: c.id, kind: c.kind as 'DIRECT' | 'GROUP', title: c.title ?? null, createdBy: c.createdBy, createdAt: c.createdAt, partition: response.position?.partition ?? 0, fresh: response.position !== undefined };
+        context.conversations.prime(c.id, node);
+        context.members.prime(c.id, c.members.map((m) => ({ userId: m.userId, joinedAt: m.joinedAt })));
+        return node;
+      },
+      joinConversation: async (_: unknown, args: { conversationId: string }, context: ApiContext) => {
+        const viewer = requireViewer(context);
+        const response = await call(() => api.commands.joinConversation({ context: command(viewer), conversationId: args.conversationId }));
+        return response.member;
+      },
+      leaveConversation: async (_: unknown, args: { conversationId: string }, context: ApiContext) => {
+        const viewer = requireViewer(context);
+        await call(() => api.commands.leaveConversation({ context: command(viewer), conversationId: args.conversationId }));
+        return true;
+      },
+      sendMessage: async (_: unknown, { input }: { input: { conversationId: string; body: string; clientMessageId: string } }, context: ApiContext) => {
+        const viewer = requireViewer(context);
+        const { message } = await call(() => api.commands.sendMessage({ context: command(viewer), ...input }));
+        const m = message!;
+        return { ...m, cursor: encodeCursor(m.position!, m.conversationId) };
+      },
+      markRead: async (_: unknown, args: { conversationId: string; upTo: string }, context: ApiContext) => {
+        const viewer = requireViewer(context);
+        const upTo = messageCursor(args.upTo, 'upTo', args.conversationId);
+        if (!upTo) throw badInput('upTo', 'upTo is required');
+        const response = await call(() =>
+          api.commands.markRead({ context: command(viewer), conversationId: args.conversationId, upTo: { partition: upTo.partition, offset: upTo.offset } }),
+        );
+        await api.waitForProjections(response.position ?? response.readMarker ?? upTo);
+        const [record] = await api.reader.inboxEntries(viewer.userId, [args.conversationId]);
+        if (!record) throw apiError('NOT_FOUND', `Conversation ${args.conversationId} not found`);
+        return inboxEntryNode(context, record);
+      },
+      rebuildProjection: (_: unknown, __: unknown, context: ApiContext) => {
+        if (!requireViewer(context).roles.has('admin')) throw apiError('FORBIDDEN', 'rebuildProjection needs the admin role');
+        throw apiError('UNAVAILABLE', 'rebuildProjection is not served yet (it arrives with the rebuild tooling)');
+      },
+    },
+
+    Subscription: {
+      messageSent: {
+        subscribe: async (_: unknown, args: { conversationId: string; after?: string }, context: ApiContext) => {
+          const viewer = requireViewer(context);
+          const conversation = await visibleConversation(context, viewer, args.conversationId);
+          if (!conversation) throw apiError('NOT_FOUND', `Conversation ${args.conversationId} not found`);
+          const after = messageCursor(args.after, 'after', conversation.id);
+          const history = after
+            ? async function* () {
+                let from = BigInt(after.offset);
+                for (;;) {
+                  const page = await api.timeline.page(conversation.id, { direction: 'forward', limit: MAX_MESSAGES_PAGE, after: from });
+                  for (const m of page.messages) yield { ...m, partition: conversation.partition, offset: String(m.offset) };
+                  if (!page.hasNextPage || page.messages.length === 0) return;
+                  from = page.messages.at(-1)!.offset;
+                }
+              }
+            : undefined;
+          return gaplessMessages(api.live, conversation.id, history, (m) => ({ messageSent: messageNode(m, conversation.partition) }));
+        },
+      },
+      inboxUpdated: {
+        subscribe: () => {
+          throw apiError('UNAVAILABLE', 'inboxUpdated is not served yet');
+        },
+      },
+      presenceChanged: {
+        subscribe: () => {
+          throw apiError('UNAVAILABLE', 'presenceChanged is not served yet');
+        },
+      },
+      projectionProgress: {
+        subscribe: () => {
+          throw apiError('UNAVAILABLE', 'projectionProgress is not served yet');
+        },
+      },
+    },
+  };
+}

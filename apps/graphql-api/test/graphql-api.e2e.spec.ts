@@ -1,0 +1,218 @@
+import { loadConfig } from '@parley/config';
+import { createKafka, KafkaConfig, KafkaEventLog } from '@parley/event-log';
+import { freePort, uniqueName, waitFor } from '@parley/testing';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { buildClientSchema, buildSchema, findBreakingChanges, getIntrospectionQuery, type IntrospectionQuery } from 'graphql';
+import { createClient, type Client } from 'graphql-ws';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import WebSocket from 'ws';
+import { signToken } from '../src/auth/jwt';
+
+const ROOT = join(__dirname, '../../..');
+
+/** Each app as its own process, from the build, as `npm start` runs them. */
+async function startApp(app: string, env: NodeJS.ProcessEnv, readyUrl: string): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [join(ROOT, 'dist/apps', app, 'src/main.js')], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+  await waitFor(`${app} to be ready`, async () => {
+    if (child.exitCode !== null) throw new Error(`${app} exited with ${child.exitCode}`);
+    return (await fetch(readyUrl).catch(() => undefined))?.ok;
+  }, { timeoutMs: 60_000, intervalMs: 200 });
+  return child;
+}
+
+const SECRET = 'e2e-secret-0123456789abcdef';
+const token = (user: string) => signToken(user, SECRET);
+
+describe('GraphQL API end to end (two API instances, real Kafka, Cassandra, Redis)', () => {
+  const apps: ChildProcess[] = [];
+  const sockets: Client[] = [];
+  let urls: [string, string];
+  let log: KafkaEventLog;
+  let env: NodeJS.ProcessEnv;
+
+  async function gql<T = Record<string, unknown>>(instance: 0 | 1, user: string | null, query: string, variables: Record<string, unknown> = {}) {
+    const response = await fetch(`http://${urls[instance]}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(user ? { authorization: `Bearer ${token(user)}` } : {}) },
+      body: JSON.stringify({ query, variables }),
+    });
+    return (await response.json()) as { data: T; errors?: Array<{ message: string; extensions: { code: string; field?: string } }> };
+  }
+
+  function socket(instance: 0 | 1, authorization: string | undefined, onClose?: (code: number) => void): Client {
+    const client = createClient({
+      url: `ws://${urls[instance]}/graphql`,
+      webSocketImpl: WebSocket,
+      connectionParams: authorization ? { authorization } : {},
+      retryAttempts: 0,
+      lazy: false,
+      on: { closed: (event) => onClose?.((event as { code: number }).code) },
+      onNonLazyError: () => undefined,
+    });
+    sockets.push(client);
+    return client;
+  }
+
+  function collect<T>(client: Client, query: string, variables: Record<string, unknown>) {
+    const received: T[] = [];
+    const errors: unknown[] = [];
+    const dispose = client.subscribe<T>({ query, variables }, {
+      next: (value) => (value.errors ? errors.push(...value.errors) : received.push(value.data as T)),
+      error: (err) => errors.push(err),
+      complete: () => undefined,
+    });
+    return { received, errors, dispose };
+  }
+
+  beforeAll(async () => {
+    const build = spawnSync('npm', ['run', '--silent', 'build'], { cwd: ROOT, encoding: 'utf8' });
+    if (build.status !== 0) throw new Error(`build failed: ${build.stderr}`);
+    const [grpcPort, commandHttp, projectorHttp, api1, api2] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
+    env = {
+      ...process.env,
+      EVENTS_TOPIC: uniqueName('e2e'),
+      EVENTS_TOPIC_PARTITIONS: '3',
+      CASSANDRA_KEYSPACE: uniqueName('e2e'),
+      COMMAND_SERVICE_GRPC_URL: `127.0.0.1:${grpcPort}`,
+      COMMAND_SERVICE_HTTP_PORT: String(commandHttp),
+      PROJECTOR_HTTP_PORT: String(projectorHttp),
+      JWT_SECRET: SECRET,
+    };
+    apps.push(await startApp('command-service', env, `http://127.0.0.1:${commandHttp}/health/ready`));
+    apps.push(await startApp('projector', env, `http://127.0.0.1:${projectorHttp}/health/ready`));
+    for (const port of [api1, api2]) apps.push(await startApp('graphql-api', { ...env, API_PORT: String(port) }, `http://127.0.0.1:${port}/health/ready`));
+    urls = [`127.0.0.1:${api1}`, `127.0.0.1:${api2}`];
+    log = new KafkaEventLog(createKafka(loadConfig(KafkaConfig, env), 'e2e-reader'), env.EVENTS_TOPIC!, 3);
+    await log.connect();
+  }, 180_000);
+
+  afterAll(async () => {
+    await Promise.all(sockets.map((s) => s.dispose()));
+    await log?.disconnect();
+    for (const app of apps.reverse()) app.kill('SIGTERM');
+  });
+
+  const createGroup = async (creator: string, memberIds: string[]) => {
+    const res = await gql<{ createConversation: { id: string; members: Array<{ userId: string }> } }>(
+      0, creator, 'mutation($input: CreateConversationInput!) { createConversation(input: $input) { id members { userId } } }', { input: { kind: 'GROUP', memberIds } },
+    );
+    const conversation = res.data.createConversation;
+    // Queries and subscriptions read projections: wait until the new conversation is readable.
+    await waitFor('the conversation to be readable', async () => {
+      const read = await gql<{ conversation: { id: string } | null }>(1, creator, 'query($id: ID!) { conversation(id: $id) { id } }', { id: conversation.id });
+      return read.data.conversation !== null;
+    });
+    return conversation;
+  };
+  const send = (instance: 0 | 1, user: string, conversationId: string, body: string, clientMessageId: string) =>
+    gql<{ sendMessage: { id: string; cursor: string; body: string } }>(
+      instance, user, 'mutation($input: SendMessageInput!) { sendMessage(input: $input) { id cursor body } }', { input: { conversationId, body, clientMessageId } },
+    );
+
+  it('serves every type, field, argument and enum value of the contract with the same types', async () => {
+    const introspection = await gql<IntrospectionQuery>(0, 'alice', getIntrospectionQuery());
+    expect(introspection.errors).toBeUndefined();
+    const served = buildClientSchema(introspection.data);
+    const contract = buildSchema(readFileSync(join(__dirname, '../../../test/contract.graphql'), 'utf8'));
+    expect(findBreakingChanges(contract, served)).toEqual([]);
+  });
+
+  it('delivers a message sent through instance 1 to a subscriber on instance 2, then shows it in the timeline', async () => {
+    const { id } = await createGroup('alice', ['bob']);
+    const bob = socket(1, `Bearer ${token('bob')}`);
+    const sub = collect<{ messageSent: { body: string; senderId: string; cursor: string } }>(bob, 'subscription($id: ID!) { messageSent(conversationId: $id) { body senderId cursor } }', { id });
+    // The subscription is live once a probe message gets through.
+    await waitFor('the subscription to be live', async () => {
+      await send(0, 'alice', id, 'probe', `probe-${Date.now()}`);
+      if (sub.errors.length) throw new Error(JSON.stringify(sub.errors));
+      return sub.received.length > 0;
+    }, { timeoutMs: 20_000, intervalMs: 500 });
+    const sent = await send(0, 'alice', id, 'hello bob', 'hello-1');
+    const delivered = await waitFor('bob to receive it', () => sub.received.find((m) => m.messageSent.body === 'hello bob'));
+    expect(delivered.messageSent).toEqual({ body: 'hello bob', senderId: 'alice', cursor: sent.data.sendMessage.cursor });
+
+    const timeline = await gql<{ conversation: { messages: { edges: Array<{ node: { body: string } }> } } }>(
+      1, 'bob', 'query($id: ID!) { conversation(id: $id) { messages(last: 10) { edges { node { body } } } } }', { id },
+    );
+    expect(timeline.data.conversation.messages.edges.map((e) => e.node.body).at(-1)).toBe('hello bob');
+    sub.dispose();
+  });
+
+  it('resumes by cursor with no gap and no duplicate', async () => {
+    const { id } = await createGroup('alice', ['bob']);
+    const first = await send(0, 'alice', id, 'm1', 'g-1');
+    await send(0, 'alice', id, 'm2', 'g-2');
+    await send(1, 'bob', id, 'm3', 'g-3');
+    const bob = socket(1, `Bearer ${token('bob')}`);
+    const sub = collect<{ messageSent: { body: string } }>(bob, 'subscription($id: ID!, $after: Cursor) { messageSent(conversationId: $id, after: $after) { body } }', { id, after: first.data.sendMessage.cursor });
+    await send(0, 'alice', id, 'm4', 'g-4');
+    await waitFor('m2..m4', () => sub.received.length >= 3, { timeoutMs: 20_000 });
+    await send(0, 'alice', id, 'm5', 'g-5');
+    await waitFor('m5', () => sub.received.some((m) => m.messageSent.body === 'm5'), { timeoutMs: 20_000 });
+    expect(sub.received.map((m) => m.messageSent.body)).toEqual(['m2', 'm3', 'm4', 'm5']);
+    sub.dispose();
+  });
+
+  it('counts unread messages in the inbox and moves the marker with markRead', async () => {
+    const { id } = await createGroup('carol', ['dave']);
+    await send(0, 'carol', id, 'c1', 'u-1');
+    const last = await send(0, 'carol', id, 'c2', 'u-2');
+    const inbox = await gql<{ inbox: { edges: Array<{ node: { unreadCount: number; conversation: { id: string } } }> } }>(
+      1, 'dave', 'query($c: Cursor) { inbox(first: 10, consistentWith: $c) { edges { node { unreadCount conversation { id } } } } }', { c: last.data.sendMessage.cursor },
+    );
+    expect(inbox.data.inbox.edges.find((e) => e.node.conversation.id === id)?.node.unreadCount).toBe(2);
+    const marked = await gql<{ markRead: { unreadCount: number; lastReadCursor: string } }>(
+      1, 'dave', 'mutation($id: ID!, $upTo: Cursor!) { markRead(conversationId: $id, upTo: $upTo) { unreadCount lastReadCursor } }', { id, upTo: last.data.sendMessage.cursor },
+    );
+    expect(marked.data.markRead).toEqual({ unreadCount: 0, lastReadCursor: last.data.sendMessage.cursor });
+  });
+
+  it('hides conversations from non-members: null from queries, NOT_FOUND from mutations and subscriptions', async () => {
+    const { id } = await createGroup('alice', []);
+    const query = await gql(0, 'mallory', 'query($id: ID!) { conversation(id: $id) { id } }', { id });
+    expect(query.data).toEqual({ conversation: null });
+    const mutation = await send(1, 'mallory', id, 'hi', 'x-1');
+    expect(mutation.errors?.[0].extensions.code).toBe('NOT_FOUND');
+    const sub = collect(socket(0, `Bearer ${token('mallory')}`), 'subscription($id: ID!) { messageSent(conversationId: $id) { body } }', { id });
+    await waitFor('the subscription error', () => sub.errors.length > 0);
+    expect(JSON.stringify(sub.errors)).toContain('NOT_FOUND');
+  });
+
+  it.each([
+    ['an empty body', { body: '' }, 'body'],
+    ['a body of white space only', { body: ' \n\u3000' }, 'body'],
+    ['a body over 4,000 characters', { body: 'x'.repeat(4001) }, 'body'],
+    ['a bad clientMessageId', { clientMessageId: 'no spaces allowed' }, 'clientMessageId'],
+  ])('rejects %s with BAD_USER_INPUT naming the field, appending nothing', async (_what, override, field) => {
+    const { id } = await createGroup('alice', []);
+    const before = await log.endOffsets();
+    const res = await gql(0, 'alice', 'mutation($input: SendMessageInput!) { sendMessage(input: $input) { id } }', {
+      input: { conversationId: id, body: 'ok', clientMessageId: 'b-1', ...override },
+    });
+    expect(res.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field });
+    expect(res.errors?.[0].message).toContain(field);
+    expect(await log.endOffsets()).toEqual(before);
+  });
+
+  it('rejects a missing token (UNAUTHENTICATED) and closes a socket with a bad token with 4401', async () => {
+    const res = await gql(0, null, '{ me { online } }');
+    expect(res.errors?.[0].extensions.code).toBe('UNAUTHENTICATED');
+    let code: number | undefined;
+    socket(0, 'Bearer not-a-jwt', (c) => (code = c));
+    await waitFor('the socket to be closed', () => code);
+    expect(code).toBe(4401);
+  });
+
+  it('shows a user online while they hold a socket, with lastSeenAt once it closes', async () => {
+    const erin = socket(0, `Bearer ${token('erin')}`);
+    const presence = () => gql<{ presence: Array<{ online: boolean; lastSeenAt: string | null }> }>(1, 'alice', '{ presence(userIds: ["erin"]) { online lastSeenAt } }');
+    await waitFor('erin online', async () => (await presence()).data.presence[0].online);
+    await erin.dispose();
+    const offline = await waitFor('erin offline', async () => {
+      const p = (await presence()).data.presence[0];
+      return p.online ? undefined : p;
+    });
+    expect(offline.lastSeenAt).toMatch(/^\d{4}-\d\d-\d\dT/);
+  });
+});
