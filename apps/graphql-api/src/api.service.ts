@@ -1,6 +1,6 @@
 import { ConversationReader, createCassandraClient, TimelineReader, type CassandraClient } from '@parley/cassandra';
 import { createCommandServiceClient, type CommandServiceClient } from '@parley/proto';
-import { createRedis, type RedisClient } from '@parley/redis';
+import { createRedis, presenceKeys, RedisRateLimiter, type RedisClient } from '@parley/redis';
 import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { API_SETTINGS, type GraphqlApiSettings } from './graphql-api.config';
 import { LiveUpdates } from './live/live-updates';
@@ -15,6 +15,7 @@ export class ApiService implements OnModuleInit, OnApplicationShutdown {
   readonly timeline: TimelineReader;
   readonly live: LiveUpdates;
   readonly presence: Presence;
+  readonly rateLimiter: RedisRateLimiter;
   private readonly redis: RedisClient;
 
   constructor(@Inject(API_SETTINGS) readonly settings: GraphqlApiSettings) {
@@ -22,9 +23,10 @@ export class ApiService implements OnModuleInit, OnApplicationShutdown {
     this.cassandra = createCassandraClient(settings.cassandra);
     this.reader = new ConversationReader(this.cassandra, settings.cassandra.keyspace);
     this.timeline = new TimelineReader(this.cassandra, settings.cassandra.keyspace, 1);
-    this.live = new LiveUpdates(settings.redis);
+    this.live = new LiveUpdates(settings.redis, settings.api.eventsTopic);
     this.redis = createRedis(settings.redis, 'api');
-    this.presence = new Presence(this.redis);
+    this.presence = new Presence(this.redis, settings.api.eventsTopic);
+    this.rateLimiter = new RedisRateLimiter(this.redis, settings.api.eventsTopic, settings.api.rateLimitPerSecond, settings.api.rateLimitBurst);
   }
 
   async onModuleInit(): Promise<void> {
@@ -35,6 +37,11 @@ export class ApiService implements OnModuleInit, OnApplicationShutdown {
     this.commands.close();
     await this.presence.stop();
     await Promise.all([this.live.stop(), this.cassandra.shutdown(), this.redis.quit().catch(() => undefined)]);
+  }
+
+  /** Membership from the presence projection's sets (what presence fan-out is for). */
+  async isMember(conversationId: string, userId: string): Promise<boolean> {
+    return (await this.redis.sismember(presenceKeys(this.settings.api.eventsTopic, 1).members(conversationId), userId)) === 1;
   }
 
   /** Waits (bounded) until the timeline and inbox projections include `position`. */

@@ -24,6 +24,23 @@ export class GraphqlApiConfig {
   @Matches(/^[A-Za-z0-9.-]+:\d{1,5}$/, { message: 'COMMAND_SERVICE_GRPC_URL must be host:port' })
   commandServiceUrl!: string;
 
+  @Env('RATE_LIMIT_PER_SECOND')
+  @Transform(({ value }) => Number(value))
+  @IsInt()
+  @Min(1)
+  rateLimitPerSecond!: number;
+
+  @Env('RATE_LIMIT_BURST')
+  @Transform(({ value }) => Number(value))
+  @IsInt()
+  @Min(1)
+  rateLimitBurst!: number;
+
+  /** The events topic: it also namespaces this deployment's Redis keys and channels. */
+  @Env('EVENTS_TOPIC')
+  @Matches(/^[A-Za-z0-9._-]{1,249}$/, { message: 'EVENTS_TOPIC must be a valid Kafka topic name' })
+  eventsTopic!: string;
+
   @Env('CONSISTENCY_TIMEOUT_MS')
   @Transform(({ value }) => Number(value))
   @IsInt()

@@ -1,9 +1,9 @@
 import type { RedisClient } from '@parley/redis';
 import { randomUUID } from 'node:crypto';
+import { presenceChannel } from './live/live-updates';
 
 const TTL_MS = 30_000;
-const connectionsKey = (userId: string) => `parley:online:v1:${userId}`;
-const lastSeenKey = (userId: string) => `parley:last-seen:v1:${userId}`;
+
 
 export interface PresenceView {
   readonly userId: string;
@@ -21,7 +21,13 @@ export class Presence {
   private readonly open = new Map<string, string>(); // field -> userId
   private readonly heartbeat: NodeJS.Timeout;
 
-  constructor(private readonly redis: RedisClient) {
+  private readonly connectionsKey = (userId: string) => `parley:${this.namespace}:online:v1:${userId}`;
+  private readonly lastSeenKey = (userId: string) => `parley:${this.namespace}:last-seen:v1:${userId}`;
+
+  constructor(
+    private readonly redis: RedisClient,
+    private readonly namespace: string,
+  ) {
     this.heartbeat = setInterval(() => void this.refresh(), TTL_MS / 3);
     this.heartbeat.unref();
   }
@@ -29,7 +35,8 @@ export class Presence {
   async connected(userId: string): Promise<string> {
     const field = `${this.instance}:${randomUUID()}`;
     this.open.set(field, userId);
-    await this.redis.multi().hset(connectionsKey(userId), field, String(Date.now() + TTL_MS)).pexpire(connectionsKey(userId), TTL_MS * 2).exec();
+    await this.redis.multi().hset(this.connectionsKey(userId), field, String(Date.now() + TTL_MS)).pexpire(this.connectionsKey(userId), TTL_MS * 2).exec();
+    await this.announce(userId);
     return field;
   }
 
@@ -37,13 +44,20 @@ export class Presence {
     const userId = this.open.get(field);
     if (!userId) return;
     this.open.delete(field);
-    await this.redis.multi().hdel(connectionsKey(userId), field).set(lastSeenKey(userId), new Date().toISOString()).exec();
+    await this.redis.multi().hdel(this.connectionsKey(userId), field).set(this.lastSeenKey(userId), new Date().toISOString()).exec();
+    await this.announce(userId);
+  }
+
+  /** Tells every API instance (presenceChanged subscribers) the user's presence now. */
+  private async announce(userId: string): Promise<void> {
+    const [view] = await this.of([userId]);
+    await this.redis.publish(presenceChannel(this.namespace), JSON.stringify(view));
   }
 
   private async refresh(): Promise<void> {
     const tx = this.redis.multi();
     for (const [field, userId] of this.open) {
-      tx.hset(connectionsKey(userId), field, String(Date.now() + TTL_MS)).pexpire(connectionsKey(userId), TTL_MS * 2);
+      tx.hset(this.connectionsKey(userId), field, String(Date.now() + TTL_MS)).pexpire(this.connectionsKey(userId), TTL_MS * 2);
     }
     await tx.exec().catch(() => undefined);
   }
@@ -51,7 +65,7 @@ export class Presence {
   async of(userIds: readonly string[]): Promise<PresenceView[]> {
     const now = Date.now();
     const tx = this.redis.multi();
-    for (const id of userIds) tx.hvals(connectionsKey(id)).get(lastSeenKey(id));
+    for (const id of userIds) tx.hvals(this.connectionsKey(id)).get(this.lastSeenKey(id));
     const results = (await tx.exec()) ?? [];
     return userIds.map((userId, i) => {
       const expiries = (results[i * 2]?.[1] as string[] | null) ?? [];

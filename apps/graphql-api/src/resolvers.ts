@@ -6,7 +6,7 @@ import type { ApiService } from './api.service';
 import type { Viewer } from './auth/jwt';
 import { cursorBelongsTo, decodeCursor, encodeCursor, type DecodedCursor } from './cursor';
 import { apiError, badInput, fromCommandError } from './errors';
-import { gaplessMessages, type LiveMessage } from './live/live-updates';
+import { gaplessMessages, mapIterator, type LiveMessage } from './live/live-updates';
 
 const MAX_MESSAGES_PAGE = 200;
 const MAX_INBOX_PAGE = 100;
@@ -86,6 +86,15 @@ function decodeInboxCursor(value: unknown): InboxPosition | undefined {
 /** Builds every resolver of the contract over the API's connections. */
 export function buildResolvers(api: ApiService) {
   const command = (viewer: Viewer) => ({ actorId: viewer.userId, commandId: randomUUID(), correlationId: randomUUID() });
+  /** Every mutation passes the caller's token bucket first (shared by all instances through Redis). */
+  async function mutating(context: ApiContext): Promise<Viewer> {
+    const viewer = requireViewer(context);
+    const decision = await api.rateLimiter.take(viewer.userId);
+    if (!decision.allowed) {
+      throw apiError('RATE_LIMITED', `Too many mutations; retry in ${decision.retryAfterMs} ms`, { retryAfterMs: decision.retryAfterMs });
+    }
+    return viewer;
+  }
   const call = async <T>(work: () => Promise<T>): Promise<T> => {
     try {
       return await work();
@@ -202,7 +211,7 @@ export function buildResolvers(api: ApiService) {
 
     Mutation: {
       createConversation: async (_: unknown, { input }: { input: { kind: string; title?: string | null; memberIds: string[] } }, context: ApiContext) => {
-        const viewer = requireViewer(context);
+        const viewer = await mutating(context);
         if (input.memberIds.length > 1000) throw badInput('memberIds', `memberIds may name at most 1000 users (got ${input.memberIds.length})`);
         const response = await call(() =>
           api.commands.createConversation({ context: command(viewer), kind: input.kind, title: input.title ?? undefined, memberIds: input.memberIds }),
@@ -214,23 +223,23 @@ export function buildResolvers(api: ApiService) {
         return node;
       },
       joinConversation: async (_: unknown, args: { conversationId: string }, context: ApiContext) => {
-        const viewer = requireViewer(context);
+        const viewer = await mutating(context);
         const response = await call(() => api.commands.joinConversation({ context: command(viewer), conversationId: args.conversationId }));
         return response.member;
       },
       leaveConversation: async (_: unknown, args: { conversationId: string }, context: ApiContext) => {
-        const viewer = requireViewer(context);
+        const viewer = await mutating(context);
         await call(() => api.commands.leaveConversation({ context: command(viewer), conversationId: args.conversationId }));
         return true;
       },
       sendMessage: async (_: unknown, { input }: { input: { conversationId: string; body: string; clientMessageId: string } }, context: ApiContext) => {
-        const viewer = requireViewer(context);
+        const viewer = await mutating(context);
         const { message } = await call(() => api.commands.sendMessage({ context: command(viewer), ...input }));
         const m = message!;
         return { ...m, cursor: encodeCursor(m.position!, m.conversationId) };
       },
       markRead: async (_: unknown, args: { conversationId: string; upTo: string }, context: ApiContext) => {
-        const viewer = requireViewer(context);
+        const viewer = await mutating(context);
         const upTo = messageCursor(args.upTo, 'upTo', args.conversationId);
         if (!upTo) throw badInput('upTo', 'upTo is required');
         const response = await call(() =>
@@ -255,7 +264,7 @@ export function buildResolvers(api: ApiService) {
           if (!conversation) throw apiError('NOT_FOUND', `Conversation ${args.conversationId} not found`);
           const after = messageCursor(args.after, 'after', conversation.id);
           const history = after
-            ? async function* () {
+            ? (async function* () {
                 let from = BigInt(after.offset);
                 for (;;) {
                   const page = await api.timeline.page(conversation.id, { direction: 'forward', limit: MAX_MESSAGES_PAGE, after: from });
@@ -263,19 +272,33 @@ export function buildResolvers(api: ApiService) {
                   if (!page.hasNextPage || page.messages.length === 0) return;
                   from = page.messages.at(-1)!.offset;
                 }
-              }
+              })()
             : undefined;
           return gaplessMessages(api.live, conversation.id, history, (m) => ({ messageSent: messageNode(m, conversation.partition) }));
         },
       },
       inboxUpdated: {
-        subscribe: () => {
-          throw apiError('UNAVAILABLE', 'inboxUpdated is not served yet');
+        resolve: (entry: unknown) => entry,
+        subscribe: (_: unknown, __: unknown, context: ApiContext) => {
+          const viewer = requireViewer(context);
+          // Removals (the user left) are not sent: an InboxEntry cannot describe them.
+          return mapIterator(api.live.iterate('inbox', viewer.userId), async (change) => {
+            if (change.removed) return undefined;
+            const [record] = await api.reader.inboxEntries(viewer.userId, [change.conversationId]);
+            return record ? inboxEntryNode(context, record) : undefined;
+          });
         },
       },
       presenceChanged: {
-        subscribe: () => {
-          throw apiError('UNAVAILABLE', 'presenceChanged is not served yet');
+        resolve: (presence: unknown) => presence,
+        subscribe: async (_: unknown, args: { conversationId: string }, context: ApiContext) => {
+          const viewer = requireViewer(context);
+          if (!(await visibleConversation(context, viewer, args.conversationId))) {
+            throw apiError('NOT_FOUND', `Conversation ${args.conversationId} not found`);
+          }
+          return mapIterator(api.live.iterate('presence', '*'), async (presence) =>
+            (await api.isMember(args.conversationId, presence.userId)) ? presence : undefined,
+          );
         },
       },
       projectionProgress: {

@@ -78,6 +78,8 @@ describe('GraphQL API end to end (two API instances, real Kafka, Cassandra, Redi
       COMMAND_SERVICE_HTTP_PORT: String(commandHttp),
       PROJECTOR_HTTP_PORT: String(projectorHttp),
       JWT_SECRET: SECRET,
+      RATE_LIMIT_PER_SECOND: '5',
+      RATE_LIMIT_BURST: '40',
     };
     apps.push(await startApp('command-service', env, `http://127.0.0.1:${commandHttp}/health/ready`));
     apps.push(await startApp('projector', env, `http://127.0.0.1:${projectorHttp}/health/ready`));
@@ -168,6 +170,42 @@ describe('GraphQL API end to end (two API instances, real Kafka, Cassandra, Redi
     expect(marked.data.markRead).toEqual({ unreadCount: 0, lastReadCursor: last.data.sendMessage.cursor });
   });
 
+  it('pushes inbox entries as they change (inboxUpdated)', async () => {
+    const { id } = await createGroup('carol', ['gina']);
+    const gina = socket(0, `Bearer ${token('gina')}`);
+    const sub = collect<{ inboxUpdated: { unreadCount: number; conversation: { id: string }; lastMessage: { body: string } | null } }>(
+      gina, 'subscription { inboxUpdated { unreadCount conversation { id } lastMessage { body } } }', {},
+    );
+    await waitFor('an inbox update after a message', async () => {
+      await send(1, 'carol', id, `for gina ${Date.now()}`, `in-${Date.now()}`);
+      return sub.received.some((u) => u.inboxUpdated.conversation.id === id && (u.inboxUpdated.lastMessage?.body ?? '').startsWith('for gina'));
+    }, { timeoutMs: 20_000, intervalMs: 500 });
+    expect(sub.received.at(-1)!.inboxUpdated.unreadCount).toBeGreaterThanOrEqual(1);
+    sub.dispose();
+  });
+
+  it('tells members when another member comes online and goes offline (presenceChanged)', async () => {
+    const { id } = await createGroup('alice', ['frank']);
+    const alice = socket(1, `Bearer ${token('alice')}`);
+    const sub = collect<{ presenceChanged: { userId: string; online: boolean } }>(
+      alice, 'subscription($id: ID!) { presenceChanged(conversationId: $id) { userId online } }', { id },
+    );
+    const frankOnline = () => sub.received.some((p) => p.presenceChanged.userId === 'frank' && p.presenceChanged.online);
+    let frank: Client | undefined;
+    // Alice's subscription may not be live yet when frank first connects: reconnect until seen.
+    await waitFor('frank online', async () => {
+      const attempt = socket(0, `Bearer ${token('frank')}`);
+      if (sub.errors.length) throw new Error(JSON.stringify(sub.errors));
+      const seen = await waitFor('the presence event', frankOnline, { timeoutMs: 1_500 }).catch(() => false);
+      if (seen) frank = attempt;
+      else await attempt.dispose();
+      return seen;
+    }, { timeoutMs: 20_000, intervalMs: 50 });
+    await frank!.dispose();
+    await waitFor('frank offline', () => sub.received.some((p) => p.presenceChanged.userId === 'frank' && !p.presenceChanged.online));
+    sub.dispose();
+  });
+
   it('hides conversations from non-members: null from queries, NOT_FOUND from mutations and subscriptions', async () => {
     const { id } = await createGroup('alice', []);
     const query = await gql(0, 'mallory', 'query($id: ID!) { conversation(id: $id) { id } }', { id });
@@ -202,6 +240,18 @@ describe('GraphQL API end to end (two API instances, real Kafka, Cassandra, Redi
     socket(0, 'Bearer not-a-jwt', (c) => (code = c));
     await waitFor('the socket to be closed', () => code);
     expect(code).toBe(4401);
+  });
+
+  it('limits mutations per user across instances with RATE_LIMITED and a retry hint', async () => {
+    const { id } = await createGroup('spammer', []);
+    const started = Date.now();
+    const results = await Promise.all(Array.from({ length: 100 }, (_, i) => send((i % 2) as 0 | 1, 'spammer', id, `spam ${i}`, `s-${i}`)));
+    const elapsedSeconds = (Date.now() - started) / 1000;
+    const limited = results.filter((r) => r.errors?.[0].extensions.code === 'RATE_LIMITED');
+    expect(limited.length).toBeGreaterThan(0);
+    // Burst 40 (one spent on createConversation) plus 5 per second while the requests ran.
+    expect(results.length - limited.length).toBeLessThanOrEqual(39 + Math.ceil(5 * elapsedSeconds) + 1);
+    expect((limited[0].errors![0].extensions as { retryAfterMs?: number }).retryAfterMs).toBeGreaterThan(0);
   });
 
   it('shows a user online while they hold a socket, with lastSeenAt once it closes', async () => {

@@ -42,9 +42,9 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
     this.registry
       .register(new TimelineProjection(store('timeline', 1)))
       .register(new InboxProjection(store('inbox', 1)))
-      .register(new PresenceProjection(new RedisPresenceMembersStore(this.redis)));
+      .register(new PresenceProjection(new RedisPresenceMembersStore(this.redis, projector.eventsTopic)));
 
-    const publisher = new RedisChangePublisher(this.redis);
+    const publisher = new RedisChangePublisher(this.redis, projector.eventsTopic);
     this.runners = this.registry.all().map(
       (projection) =>
         new ProjectionRunner(projection, {

@@ -1,7 +1,7 @@
 import { TimelineReader, type CassandraClient } from '@parley/cassandra';
 import { createKafka, type KafkaEventLog } from '@parley/event-log';
 import { appendRawRecord } from '@parley/event-log/testing';
-import { CHANGES_CHANNEL, createRedis, presenceKeys, type ChangeNotification, type RedisClient } from '@parley/redis';
+import { changesChannel, createRedis, presenceKeys, type ChangeNotification, type RedisClient } from '@parley/redis';
 import { waitFor } from '@parley/testing';
 import type { INestApplication } from '@nestjs/common';
 import { createProjector } from '../src/app';
@@ -31,7 +31,7 @@ describe('projector (real Kafka, Cassandra and Redis)', () => {
     redis = createRedis(env.settings.redis, 'projector-test');
     subscriber = createRedis(env.settings.redis, 'projector-test-sub');
     subscriber.on('message', (_channel, message) => notifications.push(JSON.parse(message)));
-    await subscriber.subscribe(CHANGES_CHANNEL);
+    await subscriber.subscribe(changesChannel(env.topic));
     await start();
   });
 
@@ -66,7 +66,7 @@ describe('projector (real Kafka, Cassandra and Redis)', () => {
     expect(unread).toEqual({ alice: 2, bob: 1, dave: 0 });
 
     await waitFor('presence members', async () => {
-      const set = await redis.smembers(presenceKeys(1).members(id));
+      const set = await redis.smembers(presenceKeys(env.topic, 1).members(id));
       return set.sort().join() === 'alice,bob,dave';
     });
   });

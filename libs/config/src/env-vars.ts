@@ -27,6 +27,8 @@ export const ENV_VARS: readonly EnvVarDoc[] = [
   { name: 'API_PORT', default: '4000', meaning: 'Port of the GraphQL API (HTTP POST /graphql and graphql-ws on the same path).' },
   { name: 'JWT_SECRET', default: 'parley-dev-secret-change-me', meaning: 'HS256 secret (UTF-8) that signs client tokens. Change it outside development.' },
   { name: 'CONSISTENCY_TIMEOUT_MS', default: '5000', meaning: 'How long a query with consistentWith waits for the projections before UNAVAILABLE.' },
+  { name: 'RATE_LIMIT_PER_SECOND', default: '50', meaning: 'Mutations per second a user may make, sustained (shared by all API instances).' },
+  { name: 'RATE_LIMIT_BURST', default: '200', meaning: 'Mutations a user may make at once before the per-second rate applies.' },
   { name: 'HTTP_HOST', default: '127.0.0.1', meaning: 'Interface the apps\' HTTP servers bind to (0.0.0.0 in containers).' },
   { name: 'LOG_LEVEL', default: 'info', meaning: 'One of error, warn, info, debug.' },
 ];

@@ -1,8 +1,8 @@
 import type { Change } from '@parley/projections';
 import type { RedisClient } from './redis-client';
 
-/** The channel API instances subscribe to for live updates. */
-export const CHANGES_CHANNEL = 'parley:changes:v1';
+/** The channel API instances subscribe to for live updates (namespace: the events topic). */
+export const changesChannel = (namespace: string) => `parley:${namespace}:changes:v1`;
 
 export interface ChangeNotification {
   readonly projection: string;
@@ -14,9 +14,12 @@ export interface ChangeNotification {
 }
 
 export class RedisChangePublisher {
-  constructor(private readonly redis: RedisClient) {}
+  constructor(
+    private readonly redis: RedisClient,
+    private readonly namespace: string,
+  ) {}
 
   async publish(notification: ChangeNotification): Promise<void> {
-    await this.redis.publish(CHANGES_CHANNEL, JSON.stringify(notification));
+    await this.redis.publish(changesChannel(this.namespace), JSON.stringify(notification));
   }
 }

@@ -1,4 +1,5 @@
 export { RedisConfig } from './redis.config';
 export { createRedis, type RedisClient } from './redis-client';
 export { RedisPresenceMembersStore, presenceKeys, isTransientRedisError } from './redis-presence-members.store';
-export { RedisChangePublisher, CHANGES_CHANNEL, type ChangeNotification } from './change-publisher';
+export { RedisChangePublisher, changesChannel, type ChangeNotification } from './change-publisher';
+export { RedisRateLimiter, type RateLimitDecision } from './rate-limiter';

@@ -2,19 +2,26 @@ import type { PartitionOffsets } from '@parley/event-log';
 import type { MembershipChange, PresenceMembersStore } from '@parley/projections';
 import type { RedisClient } from './redis-client';
 
-/** Key layout of the presence projection; the API reads the member sets with the same names. */
-export const presenceKeys = (version: number) => ({
-  members: (conversationId: string) => `parley:presence:v${version}:members:${conversationId}`,
-  checkpoint: `parley:presence:v${version}:checkpoint`,
-  pattern: `parley:presence:v${version}:*`,
+/**
+ * Key layout of the presence projection; the API reads the member sets with the same names.
+ * `namespace` is the events topic the view is built from, so deployments (and tests) that share
+ * a Redis never share a view or its checkpoint.
+ */
+export const presenceKeys = (namespace: string, version: number) => ({
+  members: (conversationId: string) => `parley:${namespace}:presence:v${version}:members:${conversationId}`,
+  checkpoint: `parley:${namespace}:presence:v${version}:checkpoint`,
+  pattern: `parley:${namespace}:presence:v${version}:*`,
 });
 
 /** Member sets in Redis; data and checkpoint change in one MULTI/EXEC transaction. */
 export class RedisPresenceMembersStore implements PresenceMembersStore {
-  constructor(private readonly redis: RedisClient) {}
+  constructor(
+    private readonly redis: RedisClient,
+    private readonly namespace: string,
+  ) {}
 
   async apply(version: number, changes: readonly MembershipChange[], partition: number, nextOffset: string): Promise<void> {
-    const keys = presenceKeys(version);
+    const keys = presenceKeys(this.namespace, version);
     const tx = this.redis.multi();
     for (const { conversationId, userId, member } of changes) {
       if (member) tx.sadd(keys.members(conversationId), userId);
@@ -27,16 +34,16 @@ export class RedisPresenceMembersStore implements PresenceMembersStore {
   }
 
   async checkpoints(version: number): Promise<PartitionOffsets> {
-    const all = await this.redis.hgetall(presenceKeys(version).checkpoint);
+    const all = await this.redis.hgetall(presenceKeys(this.namespace, version).checkpoint);
     return new Map(Object.entries(all).map(([partition, offset]) => [Number(partition), offset]));
   }
 
   async members(version: number, conversationId: string): Promise<string[]> {
-    return (await this.redis.smembers(presenceKeys(version).members(conversationId))).sort();
+    return (await this.redis.smembers(presenceKeys(this.namespace, version).members(conversationId))).sort();
   }
 
   async drop(version: number): Promise<void> {
-    const stream = this.redis.scanStream({ match: presenceKeys(version).pattern, count: 500 });
+    const stream = this.redis.scanStream({ match: presenceKeys(this.namespace, version).pattern, count: 500 });
     for await (const keys of stream as AsyncIterable<string[]>) if (keys.length) await this.redis.unlink(...keys);
   }
 }

@@ -1,25 +1,42 @@
-import { CHANGES_CHANNEL, createRedis, type ChangeNotification, type RedisClient, type RedisConfig } from '@parley/redis';
+import { changesChannel, createRedis, type ChangeNotification, type RedisClient, type RedisConfig } from '@parley/redis';
 import type { Change } from '@parley/projections';
+import type { PresenceView } from '../presence';
 
 export type LiveMessage = Extract<Change, { kind: 'message' }>['message'] & { conversationId: string };
-type Listener = (message: LiveMessage) => void;
+export type InboxChange = Extract<Change, { kind: 'inbox' }>;
+
+/** Presence transitions, published by whichever instance holds the socket. */
+export const presenceChannel = (namespace: string) => `parley:${namespace}:online:v1:changes`;
+
+interface Topics {
+  message: LiveMessage;
+  inbox: InboxChange;
+  presence: PresenceView;
+}
+type Topic = keyof Topics;
 
 /**
  * Live updates for this API instance: one Redis subscription to the projector's change
- * notifications, fanned out in memory to the subscriptions of each conversation. A message
- * arrives here only after the timeline has stored it.
+ * notifications and to presence changes, fanned out in memory by key (a conversation, a
+ * user). A message or inbox change arrives only after its projection has stored it.
  */
 export class LiveUpdates {
   private readonly subscriber: RedisClient;
-  private readonly listeners = new Map<string, Set<Listener>>();
+  private readonly listeners = new Map<string, Set<(value: never) => void>>();
 
-  constructor(redis: RedisConfig) {
+  constructor(
+    redis: RedisConfig,
+    private readonly namespace: string,
+  ) {
     this.subscriber = createRedis(redis, 'api-live-updates');
-    this.subscriber.on('message', (_channel: string, raw: string) => this.dispatch(JSON.parse(raw) as ChangeNotification));
+    this.subscriber.on('message', (channel: string, raw: string) => {
+      if (channel === presenceChannel(namespace)) this.emit('presence', '*', JSON.parse(raw) as PresenceView);
+      else this.dispatch(JSON.parse(raw) as ChangeNotification);
+    });
   }
 
   async start(): Promise<void> {
-    await this.subscriber.subscribe(CHANGES_CHANNEL);
+    await this.subscriber.subscribe(changesChannel(this.namespace), presenceChannel(this.namespace));
   }
 
   async stop(): Promise<void> {
@@ -27,26 +44,100 @@ export class LiveUpdates {
   }
 
   private dispatch(notification: ChangeNotification): void {
-    if (notification.projection !== 'timeline') return;
     for (const change of notification.changes) {
-      if (change.kind !== 'message') continue;
-      const listeners = this.listeners.get(change.conversationId);
-      if (!listeners) continue;
-      const message = { ...change.message, conversationId: change.conversationId };
-      for (const listener of listeners) listener(message);
+      if (notification.projection === 'timeline' && change.kind === 'message') {
+        this.emit('message', change.conversationId, { ...change.message, conversationId: change.conversationId });
+      } else if (notification.projection === 'inbox' && change.kind === 'inbox') {
+        this.emit('inbox', change.userId, change);
+      }
     }
   }
 
-  /** Messages of one conversation as they are stored, until `return()` is called. */
-  listen(conversationId: string, listener: Listener): () => void {
-    const set = this.listeners.get(conversationId) ?? new Set<Listener>();
-    set.add(listener);
-    this.listeners.set(conversationId, set);
+  private emit<T extends Topic>(topic: T, key: string, value: Topics[T]): void {
+    for (const listener of this.listeners.get(`${topic}:${key}`) ?? []) (listener as (v: Topics[T]) => void)(value);
+  }
+
+  /** Calls `listener` for every update of `topic` under `key` ('*' for presence) until the returned function is called. */
+  listen<T extends Topic>(topic: T, key: string, listener: (value: Topics[T]) => void): () => void {
+    const id = `${topic}:${key}`;
+    const set = this.listeners.get(id) ?? new Set();
+    set.add(listener as (value: never) => void);
+    this.listeners.set(id, set);
     return () => {
-      set.delete(listener);
-      if (set.size === 0) this.listeners.delete(conversationId);
+      set.delete(listener as (value: never) => void);
+      if (set.size === 0) this.listeners.delete(id);
     };
   }
+
+  /** The updates as an async iterator (for a subscription); stops listening when returned. */
+  iterate<T extends Topic>(topic: T, key: string): PushIterator<Topics[T]> {
+    const iterator: PushIterator<Topics[T]> = new PushIterator(() => stop());
+    const stop = this.listen(topic, key, (value) => iterator.push(value));
+    return iterator;
+  }
+}
+
+/**
+ * An async iterator fed by pushes. Unlike an async generator, `return()` completes at once
+ * even while a `next()` waits (graphql-ws calls it when a client unsubscribes), so no
+ * listener outlives its subscription.
+ */
+export class PushIterator<T> implements AsyncIterableIterator<T> {
+  private queue: T[] = [];
+  private waiting?: (result: IteratorResult<T>) => void;
+  private finished = false;
+
+  constructor(private readonly onReturn: () => void) {}
+
+  push(value: T): void {
+    if (this.finished) return;
+    const waiting = this.waiting;
+    this.waiting = undefined;
+    if (waiting) waiting({ value, done: false });
+    else this.queue.push(value);
+  }
+
+  next(): Promise<IteratorResult<T>> {
+    if (this.queue.length > 0) return Promise.resolve({ value: this.queue.shift()!, done: false });
+    if (this.finished) return Promise.resolve({ value: undefined, done: true });
+    return new Promise((resolve) => (this.waiting = resolve));
+  }
+
+  return(): Promise<IteratorResult<T>> {
+    if (!this.finished) {
+      this.finished = true;
+      this.queue = [];
+      this.onReturn();
+      this.waiting?.({ value: undefined, done: true });
+      this.waiting = undefined;
+    }
+    return Promise.resolve({ value: undefined, done: true });
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+}
+
+/** Maps (and, where `map` gives undefined, drops) the values of an iterator, passing `return()` through. */
+export function mapIterator<T, P>(source: AsyncIterator<T>, map: (value: T) => Promise<P | undefined> | P | undefined): AsyncIterableIterator<P> {
+  return {
+    async next(): Promise<IteratorResult<P>> {
+      for (;;) {
+        const result = await source.next();
+        if (result.done) return { value: undefined, done: true };
+        const mapped = await map(result.value);
+        if (mapped !== undefined) return { value: mapped, done: false };
+      }
+    },
+    async return(): Promise<IteratorResult<P>> {
+      await source.return?.();
+      return { value: undefined, done: true };
+    },
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+  };
 }
 
 /**
@@ -54,37 +145,34 @@ export class LiveUpdates {
  * no duplicate: listening starts before history is read, and anything at or before the last
  * position already sent is dropped.
  */
-export async function* gaplessMessages<T>(
+export function gaplessMessages<T>(
   live: LiveUpdates,
   conversationId: string,
-  history: (() => AsyncIterable<LiveMessage>) | undefined,
+  history: AsyncIterable<LiveMessage> | undefined,
   toPayload: (message: LiveMessage) => T,
-): AsyncGenerator<T> {
-  const queue: LiveMessage[] = [];
-  let wake: (() => void) | undefined;
-  const stopListening = live.listen(conversationId, (message) => {
-    queue.push(message);
-    wake?.();
-  });
+): AsyncIterableIterator<T> {
+  const liveMessages = live.iterate('message', conversationId); // listening before history is read
+  const past = history?.[Symbol.asyncIterator]();
+  let pastDone = past === undefined;
   let last = -1n;
-  try {
-    if (history) {
-      for await (const message of history()) {
-        last = BigInt(message.offset);
-        yield toPayload(message);
+  const fresh = (message: LiveMessage) => {
+    if (BigInt(message.offset) <= last) return undefined;
+    last = BigInt(message.offset);
+    return toPayload(message);
+  };
+  const source: AsyncIterator<LiveMessage> = {
+    async next() {
+      while (!pastDone) {
+        const result = await past!.next();
+        if (!result.done) return result;
+        pastDone = true;
       }
-    }
-    for (;;) {
-      while (queue.length > 0) {
-        const message = queue.shift()!;
-        if (BigInt(message.offset) <= last) continue;
-        last = BigInt(message.offset);
-        yield toPayload(message);
-      }
-      await new Promise<void>((resolve) => (wake = resolve));
-      wake = undefined;
-    }
-  } finally {
-    stopListening();
-  }
+      return liveMessages.next();
+    },
+    async return() {
+      await Promise.all([liveMessages.return(), past?.return?.()]);
+      return { value: undefined, done: true };
+    },
+  };
+  return mapIterator(source, fresh);
 }
