@@ -1,7 +1,7 @@
 import { CassandraConfig } from '@parley/cassandra';
 import { loadConfig } from '@parley/config';
 import { RedisConfig } from '@parley/redis';
-import { Controller, Get, Module, type DynamicModule, type INestApplication, type LogLevel } from '@nestjs/common';
+import { Controller, Get, Header, Module, type DynamicModule, type INestApplication, type LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { GraphQLModule } from '@nestjs/graphql';
 import { MercuriusDriver, type MercuriusDriverConfig } from '@nestjs/mercurius';
@@ -13,9 +13,19 @@ import { createContext } from './api-context';
 import { ApiService } from './api.service';
 import { API_SETTINGS, GraphqlApiConfig, type GraphqlApiSettings } from './graphql-api.config';
 import { attachGraphqlWs } from './graphql-ws.server';
+import { apiMetrics, metricsText, METRICS_CONTENT_TYPE } from './metrics/api-metrics';
 import { buildResolvers } from './resolvers';
 
 export const SCHEMA_PATH = join(__dirname, 'schema', 'parley.graphql');
+
+@Controller('metrics')
+class MetricsController {
+  @Get()
+  @Header('content-type', METRICS_CONTENT_TYPE)
+  metrics() {
+    return metricsText();
+  }
+}
 
 @Controller('health')
 class HealthController {
@@ -36,8 +46,12 @@ class HealthController {
 
 /** Errors without a contract code are GraphQL's own (parse, validation): the client's input. */
 function withContractCode(error: GraphQLError): GraphQLError {
-  if (error.extensions?.code) return error;
+  if (error.extensions?.code) {
+    apiMetrics.errors.inc({ code: String(error.extensions.code) });
+    return error;
+  }
   const internal = error.originalError && !(error.originalError instanceof GraphQLError);
+  apiMetrics.errors.inc({ code: internal ? 'INTERNAL' : 'BAD_USER_INPUT' });
   return new GraphQLError(internal ? 'Internal error' : error.message, {
     nodes: error.nodes,
     path: error.path,
@@ -66,8 +80,10 @@ class GraphqlApiModule {
             subscription: false,
             // Deep enough for the introspection query, shallow enough to stop abusive nesting.
             queryDepth: 16,
-            context: (request: { headers: Record<string, string | undefined> }) =>
-              createContext(api.reader, request.headers.authorization, settings.api.jwtSecret),
+            context: (request: { headers: Record<string, string | undefined> }) => {
+              apiMetrics.requests.inc({ transport: 'http' });
+              return createContext(api.reader, request.headers.authorization, settings.api.jwtSecret);
+            },
             errorFormatter: (execution) => {
               const errors = (execution.errors ?? []).map((e) => withContractCode(e).toJSON());
               return { statusCode: 200, response: { data: execution.data ?? null, errors } };
@@ -75,7 +91,7 @@ class GraphqlApiModule {
           }),
         }),
       ],
-      controllers: [HealthController],
+      controllers: [HealthController, MetricsController],
     };
   }
 }

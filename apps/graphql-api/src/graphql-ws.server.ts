@@ -7,6 +7,7 @@ import type { Server } from 'node:http';
 import { WebSocketServer } from 'ws';
 import { createContext, type ApiContext } from './api-context';
 import type { ApiService } from './api.service';
+import { apiMetrics } from './metrics/api-metrics';
 import { buildResolvers } from './resolvers';
 
 type SocketExtra = {
@@ -38,6 +39,7 @@ export function attachGraphqlWs(app: INestApplication, api: ApiService, schemaPa
         }
         ctx.extra.apiContext = apiContext;
         ctx.extra.presenceField = await api.presence.connected(viewer.userId);
+        apiMetrics.socketsOpen.inc();
         const exp = viewer.expiresAt;
         if (exp !== undefined) {
           const socket = ctx.extra.socket;
@@ -47,7 +49,10 @@ export function attachGraphqlWs(app: INestApplication, api: ApiService, schemaPa
       },
       onClose: async (ctx) => {
         clearTimeout(ctx.extra.expiry);
-        if (ctx.extra.presenceField) await api.presence.disconnected(ctx.extra.presenceField);
+        if (ctx.extra.presenceField) {
+          apiMetrics.socketsOpen.dec();
+          await api.presence.disconnected(ctx.extra.presenceField);
+        }
       },
     },
     wss,

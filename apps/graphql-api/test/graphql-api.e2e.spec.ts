@@ -254,6 +254,14 @@ describe('GraphQL API end to end (two API instances, real Kafka, Cassandra, Redi
     expect((limited[0].errors![0].extensions as { retryAfterMs?: number }).retryAfterMs).toBeGreaterThan(0);
   });
 
+  it('exposes Prometheus metrics: requests, errors by code, open subscriptions, delivery latency', async () => {
+    const text = await (await fetch(`http://${urls[0]}/metrics`)).text();
+    expect(text).toMatch(/parley_graphql_requests_total\{transport="http"\} [1-9]/);
+    expect(text).toMatch(/parley_graphql_errors_total\{code="BAD_USER_INPUT"\} [1-9]/);
+    expect(text).toContain('parley_subscriptions_open');
+    expect(text).toMatch(/parley_delivery_latency_seconds_count [1-9]/);
+  });
+
   it('shows a user online while they hold a socket, with lastSeenAt once it closes', async () => {
     const erin = socket(0, `Bearer ${token('erin')}`);
     const presence = () => gql<{ presence: Array<{ online: boolean; lastSeenAt: string | null }> }>(1, 'alice', '{ presence(userIds: ["erin"]) { online lastSeenAt } }');

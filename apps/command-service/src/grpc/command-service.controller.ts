@@ -10,7 +10,15 @@ import { JoinConversationCommand, JoinConversationRequestDto } from '../commands
 import { LeaveConversationCommand, LeaveConversationRequestDto } from '../commands/leave-conversation/leave-conversation.command';
 import { MarkReadCommand, MarkReadRequestDto } from '../commands/mark-read/mark-read.command';
 import { SendMessageCommand, SendMessageRequestDto } from '../commands/send-message/send-message.command';
+import { Histogram } from 'prom-client';
 import { invalidArgument, toRpcException } from './grpc-errors';
+
+const commandDuration = new Histogram({
+  name: 'parley_command_duration_seconds',
+  help: 'Commands from receipt to durable append (or rejection), by command and outcome',
+  labelNames: ['command', 'outcome'] as const,
+  buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+});
 
 type Dto<T> = new () => T;
 
@@ -52,18 +60,22 @@ export class CommandServiceController implements api.CommandServiceController {
 
   constructor(private readonly commandBus: CommandBus) {}
 
-  private async run<T>(work: () => Promise<T>): Promise<T> {
+  private async run<T>(command: string, work: () => Promise<T>): Promise<T> {
+    const timer = commandDuration.startTimer({ command });
     try {
-      return await work();
+      const result = await work();
+      timer({ outcome: 'ok' });
+      return result;
     } catch (err) {
       const rpc = toRpcException(err);
+      timer({ outcome: String((rpc.getError() as { code?: number }).code ?? 'error') });
       if ((rpc.getError() as { code?: number }).code === 13) this.logger.error(err instanceof Error ? err.stack : err);
       throw rpc;
     }
   }
 
   createConversation(request: api.CreateConversationRequest): Promise<api.CreateConversationResponse> {
-    return this.run(async () => {
+    return this.run('createConversation', async () => {
       const { context, ...rest } = validated(CreateConversationRequestDto, request);
       const decision: Decision = await this.commandBus.execute(new CreateConversationCommand(rest, context));
       return { conversation: conversationOf(decision.after), position: lastPosition(decision) };
@@ -71,7 +83,7 @@ export class CommandServiceController implements api.CommandServiceController {
   }
 
   joinConversation(request: api.JoinConversationRequest): Promise<api.JoinConversationResponse> {
-    return this.run(async () => {
+    return this.run('joinConversation', async () => {
       const { context, ...rest } = validated(JoinConversationRequestDto, request);
       const decision: Decision = await this.commandBus.execute(new JoinConversationCommand(rest, context));
       const member = membersInJoinOrder(decision.after).find((m) => m.userId === context.actorId)!;
@@ -80,7 +92,7 @@ export class CommandServiceController implements api.CommandServiceController {
   }
 
   leaveConversation(request: api.LeaveConversationRequest): Promise<api.LeaveConversationResponse> {
-    return this.run(async () => {
+    return this.run('leaveConversation', async () => {
       const { context, ...rest } = validated(LeaveConversationRequestDto, request);
       const decision: Decision = await this.commandBus.execute(new LeaveConversationCommand(rest, context));
       return { position: lastPosition(decision) };
@@ -88,7 +100,7 @@ export class CommandServiceController implements api.CommandServiceController {
   }
 
   sendMessage(request: api.SendMessageRequest): Promise<api.SendMessageResponse> {
-    return this.run(async () => {
+    return this.run('sendMessage', async () => {
       const { context, ...rest } = validated(SendMessageRequestDto, request);
       const decision: Decision = await this.commandBus.execute(new SendMessageCommand(rest, context));
       const message = findMessage(decision.after, messageIdFor(rest.conversationId, context.actorId, rest.clientMessageId))!;
@@ -108,7 +120,7 @@ export class CommandServiceController implements api.CommandServiceController {
   }
 
   markRead(request: api.MarkReadRequest): Promise<api.MarkReadResponse> {
-    return this.run(async () => {
+    return this.run('markRead', async () => {
       const { context, ...rest } = validated(MarkReadRequestDto, request);
       const decision: Decision = await this.commandBus.execute(new MarkReadCommand(rest, context));
       const member = membersInJoinOrder(decision.after).find((m) => m.userId === context.actorId);

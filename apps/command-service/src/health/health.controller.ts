@@ -1,4 +1,5 @@
-import { Controller, Get } from '@nestjs/common';
+import { Controller, Get, Header } from '@nestjs/common';
+import { register } from 'prom-client';
 import { HealthCheck, HealthCheckService, type HealthIndicatorResult } from '@nestjs/terminus';
 import { ConversationStateStore } from '../conversation-state/conversation-state.store';
 
@@ -13,6 +14,13 @@ export class HealthController {
   @HealthCheck()
   live() {
     return this.health.check([]);
+  }
+
+  /** Prometheus metrics (commands by type and outcome, their duration). */
+  @Get('/metrics')
+  @Header('content-type', register.contentType)
+  metrics() {
+    return register.metrics();
   }
 
   /** Ready once the follower has caught up with the log (commands are decided on current state). */

@@ -1,5 +1,6 @@
 import { changesChannel, createRedis, type ChangeNotification, type RedisClient, type RedisConfig } from '@parley/redis';
 import type { Change } from '@parley/projections';
+import { apiMetrics } from '../metrics/api-metrics';
 import type { PresenceView } from '../presence';
 
 export type LiveMessage = Extract<Change, { kind: 'message' }>['message'] & { conversationId: string };
@@ -46,6 +47,7 @@ export class LiveUpdates {
   private dispatch(notification: ChangeNotification): void {
     for (const change of notification.changes) {
       if (notification.projection === 'timeline' && change.kind === 'message') {
+        apiMetrics.deliveryLatency.observe(Math.max(0, Date.now() - Date.parse(change.message.sentAt)) / 1000);
         this.emit('message', change.conversationId, { ...change.message, conversationId: change.conversationId });
       } else if (notification.projection === 'inbox' && change.kind === 'inbox') {
         this.emit('inbox', change.userId, change);
@@ -87,7 +89,9 @@ export class PushIterator<T> implements AsyncIterableIterator<T> {
   private waiting?: (result: IteratorResult<T>) => void;
   private finished = false;
 
-  constructor(private readonly onReturn: () => void) {}
+  constructor(private readonly onReturn: () => void) {
+    apiMetrics.subscriptionsOpen.inc();
+  }
 
   push(value: T): void {
     if (this.finished) return;
@@ -108,6 +112,7 @@ export class PushIterator<T> implements AsyncIterableIterator<T> {
       this.finished = true;
       this.queue = [];
       this.onReturn();
+      apiMetrics.subscriptionsOpen.dec();
       this.waiting?.({ value: undefined, done: true });
       this.waiting = undefined;
     }
