@@ -51,7 +51,8 @@ export function attachGraphqlWs(app: INestApplication, api: ApiService, schemaPa
         clearTimeout(ctx.extra.expiry);
         if (ctx.extra.presenceField) {
           apiMetrics.socketsOpen.dec();
-          await api.presence.disconnected(ctx.extra.presenceField);
+          // During shutdown Redis may be gone already: the socket's field then lapses by itself.
+          await api.presence.disconnected(ctx.extra.presenceField).catch(() => undefined);
         }
       },
     },

@@ -233,6 +233,41 @@ describe('GraphQL API end to end (two API instances, real Kafka, Cassandra, Redi
     expect(await log.endOffsets()).toEqual(before);
   });
 
+  it.each([
+    ['a title over 200 characters', 'mutation { createConversation(input: {kind: GROUP, title: "%T", memberIds: []}) { id } }', 'title'],
+    ['a DIRECT conversation with two others', 'mutation { createConversation(input: {kind: DIRECT, memberIds: ["bob", "carol"]}) { id } }', 'memberIds'],
+    ['a DIRECT conversation with oneself', 'mutation { createConversation(input: {kind: DIRECT, memberIds: ["alice"]}) { id } }', 'memberIds'],
+    ['a DIRECT conversation with a title', 'mutation { createConversation(input: {kind: DIRECT, title: "t", memberIds: ["bob"]}) { id } }', 'title'],
+    ['a malformed member id', 'mutation { createConversation(input: {kind: GROUP, memberIds: ["not valid!"]}) { id } }', 'memberIds'],
+    ['an inbox page of 101', '{ inbox(first: 101) { edges { cursor } } }', 'first'],
+    ['a malformed consistentWith cursor', '{ inbox(consistentWith: "nope") { edges { cursor } } }', 'consistentWith'],
+    ['more than 500 presence ids', `{ presence(userIds: [${Array.from({ length: 501 }, (_, i) => `"u${i}"`).join(',')}]) { online } }`, 'userIds'],
+  ])('rejects %s with BAD_USER_INPUT naming the field, appending nothing', async (_what, query, field) => {
+    const before = await log.endOffsets();
+    const res = await gql(0, 'alice', query.replace('%T', 'x'.repeat(201)));
+    expect(res.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: expect.stringContaining(field) });
+    expect(await log.endOffsets()).toEqual(before);
+  });
+
+  it.each([
+    ['a page of 201 messages', '(first: 201)', 'first'],
+    ['first and last together', '(first: 1, last: 1)', 'first'],
+    ['a malformed cursor', '(after: "garbage")', 'after'],
+  ])('rejects messages with %s as BAD_USER_INPUT', async (_what, args, field) => {
+    const { id } = await createGroup('alice', []);
+    const res = await gql(0, 'alice', `query($id: ID!) { conversation(id: $id) { messages${args} { edges { cursor } } } }`, { id });
+    expect(res.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field });
+  });
+
+  it('rejects a cursor of another conversation as BAD_USER_INPUT', async () => {
+    const a = await createGroup('alice', []);
+    const b = await createGroup('alice', []);
+    const sent = await send(0, 'alice', a.id, 'in a', 'xa-1');
+    const res = await gql(0, 'alice', 'query($id: ID!, $c: String) { conversation(id: $id) { messages(after: $c) { edges { cursor } } } }', { id: b.id, c: sent.data.sendMessage.cursor });
+    expect(res.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'after' });
+    expect(res.errors?.[0].message).toMatch(/another conversation/);
+  });
+
   it('rejects a missing token (UNAUTHENTICATED) and closes a socket with a bad token with 4401', async () => {
     const res = await gql(0, null, '{ me { online } }');
     expect(res.errors?.[0].extensions.code).toBe('UNAUTHENTICATED');
