@@ -2,6 +2,7 @@ import type { ConversationReader, ConversationRecord, MemberRecord } from '@parl
 import DataLoader from 'dataloader';
 import { AuthenticationError, bearerToken, verifyToken, type Viewer } from './auth/jwt';
 import { apiError } from './errors';
+import type { Presence, PresenceView } from './presence';
 
 /** Per request (or per subscription operation): who asks, and batched readers (no N+1). */
 export interface ApiContext {
@@ -9,9 +10,10 @@ export interface ApiContext {
   readonly authError: string | null;
   readonly conversations: DataLoader<string, ConversationRecord | null>;
   readonly members: DataLoader<string, MemberRecord[]>;
+  readonly presence: DataLoader<string, PresenceView>;
 }
 
-export function createContext(reader: ConversationReader, authorization: unknown, jwtSecret: string): ApiContext {
+export function createContext(reader: ConversationReader, presence: Presence, authorization: unknown, jwtSecret: string): ApiContext {
   let viewer: Viewer | null = null;
   let authError: string | null = 'Missing token: send `Authorization: Bearer <jwt>`';
   const token = bearerToken(authorization);
@@ -28,6 +30,8 @@ export function createContext(reader: ConversationReader, authorization: unknown
     authError,
     conversations: new DataLoader((ids) => reader.conversations(ids)),
     members: new DataLoader((ids) => Promise.all(ids.map((id) => reader.members(id)))),
+    // One Redis round trip for all members' presence in a response.
+    presence: new DataLoader((userIds) => presence.of(userIds)),
   };
 }
 

@@ -82,7 +82,7 @@ class GraphqlApiModule {
             queryDepth: 16,
             context: (request: { headers: Record<string, string | undefined> }) => {
               apiMetrics.requests.inc({ transport: 'http' });
-              return createContext(api.reader, request.headers.authorization, settings.api.jwtSecret);
+              return createContext(api.reader, api.presence, request.headers.authorization, settings.api.jwtSecret);
             },
             errorFormatter: (execution) => {
               const errors = (execution.errors ?? []).map((e) => withContractCode(e).toJSON());

@@ -31,7 +31,7 @@ export function attachGraphqlWs(app: INestApplication, api: ApiService, schemaPa
       schema,
       context: (ctx) => ctx.extra.apiContext!,
       onConnect: async (ctx) => {
-        const apiContext = createContext(api.reader, ctx.connectionParams?.authorization, secret);
+        const apiContext = createContext(api.reader, api.presence, ctx.connectionParams?.authorization, secret);
         const viewer = apiContext.viewer;
         if (!viewer) {
           ctx.extra.socket.close(CloseCode.Unauthorized, apiContext.authError ?? 'Unauthorized');

@@ -198,7 +198,7 @@ export function buildResolvers(api: ApiService) {
     },
 
     Member: {
-      presence: async (member: { userId: string }) => (await api.presence.of([member.userId]))[0],
+      presence: (member: { userId: string }, _: unknown, context: ApiContext) => context.presence.load(member.userId),
     },
 
     InboxEntry: {

@@ -301,6 +301,11 @@ describe('GraphQL API end to end (two API instances, real Kafka, Cassandra, Redi
     const erin = socket(0, `Bearer ${token('erin')}`);
     const presence = () => gql<{ presence: Array<{ online: boolean; lastSeenAt: string | null }> }>(1, 'alice', '{ presence(userIds: ["erin"]) { online lastSeenAt } }');
     await waitFor('erin online', async () => (await presence()).data.presence[0].online);
+    const members = await gql<{ conversation: { members: Array<{ userId: string; presence: { online: boolean } }> } }>(
+      0, 'alice', 'query($id: ID!) { conversation(id: $id) { members { userId presence { online } } } }', { id: (await createGroup('alice', ['erin'])).id },
+    );
+    expect(members.data.conversation.members.map((m) => m.userId)).toEqual(['alice', 'erin']);
+    expect(members.data.conversation.members[1].presence.online).toBe(true);
     await erin.dispose();
     const offline = await waitFor('erin offline', async () => {
       const p = (await presence()).data.presence[0];
