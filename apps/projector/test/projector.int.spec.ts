@@ -107,7 +107,6 @@ describe('projector (real Kafka, Cassandra and Redis)', () => {
   });
 
   it('pages a 10,000-message conversation both ways, each message once, in log order', async () => {
-    const started = Date.now();
     const id = groupId('tenthousand');
     await log.append(id, events.group(id, 'alice', ['bob']));
     const total = 10_000;
@@ -115,7 +114,6 @@ describe('projector (real Kafka, Cassandra and Redis)', () => {
       await log.append(id, Array.from({ length: 500 }, (_, j) => events.message(id, (i + j) % 2 ? 'bob' : 'alice', `t${i + j}`, `#${i + j}`)));
     }
     await waitUntilCaughtUp(cassandra, env.keyspace, log, 240_000);
-    console.log(`projected 10,000 messages (two members) in ${Date.now() - started} ms`);
     const reader = new TimelineReader(cassandra, env.keyspace, 1);
     const expected = Array.from({ length: total }, (_, i) => `#${i}`);
 
