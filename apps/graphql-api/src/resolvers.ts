@@ -217,9 +217,18 @@ export function buildResolvers(api: ApiService) {
           api.commands.createConversation({ context: command(viewer), kind: input.kind, title: input.title ?? undefined, memberIds: input.memberIds }),
         );
         const c = response.conversation!;
+        const members = c.members.map((m) => ({ userId: m.userId, joinedAt: m.joinedAt }));
+        if (!response.position) {
+          // An existing DIRECT conversation: nothing was written; its stored record knows its partition.
+          const existing = await context.conversations.load(c.id);
+          if (existing) {
+            context.members.prime(c.id, members);
+            return existing;
+          }
+        }
         const node: ConversationNode = { id: c.id, kind: c.kind as 'DIRECT' | 'GROUP', title: c.title ?? null, createdBy: c.createdBy, createdAt: c.createdAt, partition: response.position?.partition ?? 0, fresh: response.position !== undefined };
         context.conversations.prime(c.id, node);
-        context.members.prime(c.id, c.members.map((m) => ({ userId: m.userId, joinedAt: m.joinedAt })));
+        context.members.prime(c.id, members);
         return node;
       },
       joinConversation: async (_: unknown, args: { conversationId: string }, context: ApiContext) => {

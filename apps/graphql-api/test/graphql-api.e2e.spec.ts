@@ -141,6 +141,22 @@ describe('GraphQL API end to end (two API instances, real Kafka, Cassandra, Redi
     sub.dispose();
   });
 
+  it('gives both users of a pair the same DIRECT conversation, with its messages', async () => {
+    const create = (user: string, other: string) =>
+      gql<{ createConversation: { id: string; kind: string; messages: { edges: Array<{ cursor: string; node: { body: string } }> } } }>(
+        0, user, 'mutation($input: CreateConversationInput!) { createConversation(input: $input) { id kind messages { edges { cursor node { body } } } } }',
+        { input: { kind: 'DIRECT', memberIds: [other] } },
+      );
+    const first = (await create('hana', 'ivan')).data.createConversation;
+    expect(first).toMatchObject({ kind: 'DIRECT', messages: { edges: [] } });
+    await waitFor('the DIRECT conversation to be readable', async () => (await gql<{ conversation: unknown }>(1, 'ivan', 'query($id: ID!) { conversation(id: $id) { id } }', { id: first.id })).data.conversation);
+    const sent = await send(1, 'ivan', first.id, 'hi hana', 'd-1');
+    await gql(0, 'hana', 'query($c: Cursor) { inbox(consistentWith: $c) { edges { cursor } } }', { c: sent.data.sendMessage.cursor });
+    const again = (await create('hana', 'ivan')).data.createConversation;
+    expect(again.id).toBe(first.id);
+    expect(again.messages.edges).toEqual([{ cursor: sent.data.sendMessage.cursor, node: { body: 'hi hana' } }]);
+  });
+
   it('resumes by cursor with no gap and no duplicate', async () => {
     const { id } = await createGroup('alice', ['bob']);
     const first = await send(0, 'alice', id, 'm1', 'g-1');
