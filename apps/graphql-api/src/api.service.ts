@@ -1,4 +1,4 @@
-import { ConversationReader, createCassandraClient, TimelineReader, type CassandraClient } from '@parley/cassandra';
+import { checkpointsPassed, ConversationReader, createCassandraClient, TimelineReader, type CassandraClient } from '@parley/cassandra';
 import { createCommandServiceClient, type CommandServiceClient } from '@parley/proto';
 import { createRedis, presenceKeys, RedisRateLimiter, type RedisClient } from '@parley/redis';
 import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
@@ -47,14 +47,9 @@ export class ApiService implements OnModuleInit, OnApplicationShutdown {
   /** Waits (bounded) until the timeline and inbox projections include `position`. */
   async waitForProjections(position: { partition: number; offset: string }): Promise<boolean> {
     const deadline = Date.now() + this.settings.api.consistencyTimeoutMs;
-    const keyspace = this.settings.cassandra.keyspace;
     for (;;) {
-      const result = await this.cassandra.execute(
-        `SELECT projection, next_offset FROM ${keyspace}.projection_checkpoints WHERE projection IN ('timeline', 'inbox') AND version = 1 AND partition = ?`,
-        [position.partition],
-      ).catch(() => undefined);
-      const reached = (result?.rows ?? []).filter((r) => BigInt(r.get('next_offset')) > BigInt(position.offset)).length;
-      if (reached >= 2) return true;
+      const passed = await checkpointsPassed(this.cassandra, this.settings.cassandra.keyspace, ['timeline', 'inbox'], 1, position).catch(() => false);
+      if (passed) return true;
       if (Date.now() >= deadline) return false;
       await new Promise((r) => setTimeout(r, 20));
     }

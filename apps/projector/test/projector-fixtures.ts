@@ -2,7 +2,7 @@ import { CassandraConfig, CassandraReadModelStore, createCassandraClient, ensure
 import { loadConfig } from '@parley/config';
 import { messageIdFor, type ConversationEvent } from '@parley/domain';
 import { createKafka, KafkaEventLog, readToEnd, type NewEvent } from '@parley/event-log';
-import { INBOX_TABLES, InboxProjection, InMemoryReadModelStore, TIMELINE_TABLES, TimelineProjection, type Row, type TableDefinition } from '@parley/projections';
+import { INBOX_TABLES, InboxProjection, InMemoryReadModelStore, TIMELINE_TABLES, TimelineProjection, type Projection, type Row, type TableDefinition } from '@parley/projections';
 import { RedisConfig } from '@parley/redis';
 import { freePort, uniqueName, waitFor } from '@parley/testing';
 import { randomUUID } from 'node:crypto';
@@ -93,25 +93,23 @@ export async function expectedRows(log: KafkaEventLog): Promise<Record<string, s
   const timeline = new InMemoryReadModelStore();
   const inbox = new InMemoryReadModelStore();
   const projections = [new TimelineProjection(timeline), new InboxProjection(inbox)];
-  const all = await readToEnd(log);
-  for (const p of projections) {
-    await p.createStorage();
-    for (let partition = 0; partition < PARTITIONS; partition++) {
-      const mine = all.filter((e) => e.position.partition === partition && p.handles.has(e.event.type as never));
-      await p.apply(partition, mine, String(BigInt(mine.at(-1)?.position.offset ?? '-1') + 1n));
-    }
-  }
+  await applyEverything(projections, log);
   const storeOf = (table: string) => (table.startsWith('timeline') ? timeline : inbox);
   return Object.fromEntries(TABLES.map((t) => [t.name, storeOf(t.name).rows(t.name).map(canonical).sort()]));
 }
 
 /** Applies every event in the log again to fresh timeline and inbox instances on the Cassandra storage. */
 export async function replayEverything(cassandra: CassandraClient, keyspace: string, log: KafkaEventLog): Promise<void> {
-  const all = await readToEnd(log);
   const projections = [
     new TimelineProjection(new CassandraReadModelStore(cassandra, keyspace, 'timeline', 1)),
     new InboxProjection(new CassandraReadModelStore(cassandra, keyspace, 'inbox', 1)),
   ];
+  await applyEverything(projections, log);
+}
+
+/** Every event in the log, applied to each projection one partition at a time, in one chunk. */
+async function applyEverything(projections: readonly Projection[], log: KafkaEventLog): Promise<void> {
+  const all = await readToEnd(log);
   for (const p of projections) {
     await p.createStorage();
     for (let partition = 0; partition < PARTITIONS; partition++) {

@@ -10,6 +10,22 @@ function identifier(name: string): string {
   return name;
 }
 
+/** True when every named projection (at `version`) has committed `partition` beyond `offset`. */
+export async function checkpointsPassed(
+  client: Client,
+  keyspace: string,
+  projections: readonly string[],
+  version: number,
+  position: { readonly partition: number; readonly offset: string },
+): Promise<boolean> {
+  const result = await client.execute(
+    `SELECT next_offset FROM ${identifier(keyspace)}.${CHECKPOINTS} WHERE projection IN ? AND version = ? AND partition = ?`,
+    [projections, version, position.partition],
+  );
+  const passed = result.rows.filter((r) => BigInt(r.get('next_offset')) > BigInt(position.offset));
+  return passed.length === projections.length;
+}
+
 /** Infrastructure hiccups worth retrying (node down, timeouts, overload), as opposed to bugs or bad data. */
 export function isTransientCassandraError(err: unknown): boolean {
   return (

@@ -1,6 +1,6 @@
 export { CassandraConfig } from './cassandra.config';
 export { createCassandraClient, ensureKeyspace, dropKeyspace, type CassandraClient } from './cassandra-client';
-export { CassandraReadModelStore, isTransientCassandraError, plainRow } from './cassandra-read-model-store';
+export { CassandraReadModelStore, checkpointsPassed, isTransientCassandraError, plainRow } from './cassandra-read-model-store';
 export { ProjectionStatusStore, type ProjectionStatusRecord, type ProjectionState } from './projection-status.store';
 export { TimelineReader, type TimelineMessage, type TimelinePage, type TimelinePageRequest } from './timeline.reader';
 export { ConversationReader, type ConversationRecord, type MemberRecord, type InboxRecord, type InboxPage, type InboxPosition } from './conversation.reader';
