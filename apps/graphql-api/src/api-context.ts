@@ -1,8 +1,9 @@
-import type { ConversationReader, ConversationRecord, MemberRecord } from '@parley/cassandra';
+import type { ConversationRecord, MemberRecord } from '@parley/cassandra';
+import type { ApiService } from './api.service';
 import DataLoader from 'dataloader';
 import { AuthenticationError, bearerToken, verifyToken, type Viewer } from './auth/jwt';
 import { apiError } from './errors';
-import type { Presence, PresenceView } from './presence';
+import type { PresenceView } from './presence';
 
 /** Per request (or per subscription operation): who asks, and batched readers (no N+1). */
 export interface ApiContext {
@@ -13,13 +14,13 @@ export interface ApiContext {
   readonly presence: DataLoader<string, PresenceView>;
 }
 
-export function createContext(reader: ConversationReader, presence: Presence, authorization: unknown, jwtSecret: string): ApiContext {
+export function createContext(api: ApiService, authorization: unknown): ApiContext {
   let viewer: Viewer | null = null;
   let authError: string | null = 'Missing token: send `Authorization: Bearer <jwt>`';
   const token = bearerToken(authorization);
   if (token) {
     try {
-      viewer = verifyToken(token, jwtSecret);
+      viewer = verifyToken(token, api.settings.api.jwtSecret, api.settings.api.jwtLeewaySeconds);
       authError = null;
     } catch (err) {
       authError = err instanceof AuthenticationError ? err.message : 'Invalid token';
@@ -28,10 +29,10 @@ export function createContext(reader: ConversationReader, presence: Presence, au
   return {
     viewer,
     authError,
-    conversations: new DataLoader((ids) => reader.conversations(ids)),
-    members: new DataLoader((ids) => Promise.all(ids.map((id) => reader.members(id)))),
+    conversations: new DataLoader((ids) => api.read((r) => r.conversations.conversations(ids))),
+    members: new DataLoader((ids) => api.read((r) => Promise.all(ids.map((id) => r.conversations.members(id))))),
     // One Redis round trip for all members' presence in a response.
-    presence: new DataLoader((userIds) => presence.of(userIds)),
+    presence: new DataLoader((userIds) => api.presence.of(userIds)),
   };
 }
 

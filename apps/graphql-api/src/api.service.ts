@@ -1,28 +1,48 @@
-import { checkpointsPassed, ConversationReader, createCassandraClient, TimelineReader, type CassandraClient } from '@parley/cassandra';
+import {
+  checkpointsPassed,
+  ConversationReader,
+  createCassandraClient,
+  ensureKeyspace,
+  ProjectionCatalog,
+  TimelineReader,
+  type CassandraClient,
+} from '@parley/cassandra';
+import { createKafka, KafkaEventLog } from '@parley/event-log';
 import { createCommandServiceClient, type CommandServiceClient } from '@parley/proto';
 import { createRedis, presenceKeys, RedisRateLimiter, type RedisClient } from '@parley/redis';
 import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { API_SETTINGS, type GraphqlApiSettings } from './graphql-api.config';
 import { LiveUpdates } from './live/live-updates';
 import { Presence } from './presence';
+import { ServingVersions, type Versions } from './serving-versions';
 
-/** The API's connections: the command service (writes), Cassandra and Redis (reads, live updates). */
+/** Readers of the projection versions serving at the moment. */
+export interface Readers {
+  readonly versions: Versions;
+  readonly conversations: ConversationReader;
+  readonly timeline: TimelineReader;
+}
+
+/** The API's connections: the command service (writes), Cassandra and Redis (reads, live updates), the log (events). */
 @Injectable()
 export class ApiService implements OnModuleInit, OnApplicationShutdown {
   readonly commands: CommandServiceClient;
   readonly cassandra: CassandraClient;
-  readonly reader: ConversationReader;
-  readonly timeline: TimelineReader;
+  readonly catalog: ProjectionCatalog;
+  readonly log: KafkaEventLog;
   readonly live: LiveUpdates;
   readonly presence: Presence;
   readonly rateLimiter: RedisRateLimiter;
   private readonly redis: RedisClient;
+  private readonly versions: ServingVersions;
+  private readers?: Readers;
 
   constructor(@Inject(API_SETTINGS) readonly settings: GraphqlApiSettings) {
     this.commands = createCommandServiceClient(settings.api.commandServiceUrl);
     this.cassandra = createCassandraClient(settings.cassandra);
-    this.reader = new ConversationReader(this.cassandra, settings.cassandra.keyspace);
-    this.timeline = new TimelineReader(this.cassandra, settings.cassandra.keyspace, 1);
+    this.catalog = new ProjectionCatalog(this.cassandra, settings.cassandra.keyspace);
+    this.versions = new ServingVersions(this.catalog);
+    this.log = new KafkaEventLog(createKafka(settings.api, 'api'), settings.api.eventsTopic, settings.api.eventsTopicPartitions);
     this.live = new LiveUpdates(settings.redis, settings.api.eventsTopic);
     this.redis = createRedis(settings.redis, 'api');
     this.presence = new Presence(this.redis, settings.api.eventsTopic);
@@ -30,26 +50,59 @@ export class ApiService implements OnModuleInit, OnApplicationShutdown {
   }
 
   async onModuleInit(): Promise<void> {
-    await Promise.all([this.cassandra.connect(), this.live.start()]);
+    await Promise.all([this.cassandra.connect(), this.live.start(), this.log.connect()]);
+    await ensureKeyspace(this.cassandra, this.settings.cassandra.keyspace, this.settings.cassandra.replicationFactor);
+    await this.catalog.createTables();
   }
 
   async onApplicationShutdown(): Promise<void> {
     this.commands.close();
     await this.presence.stop();
-    await Promise.all([this.live.stop(), this.cassandra.shutdown(), this.redis.quit().catch(() => undefined)]);
+    await Promise.all([this.live.stop(), this.cassandra.shutdown(), this.log.disconnect(), this.redis.quit().catch(() => undefined)]);
+  }
+
+  /**
+   * Runs a read against the serving versions. A read that races a rebuild's switch and finds
+   * the old version's tables dropped is retried once on the new version.
+   */
+  async read<T>(work: (readers: Readers) => Promise<T>): Promise<T> {
+    try {
+      return await work(await this.current());
+    } catch (err) {
+      if (!/unconfigured table/i.test((err as Error)?.message ?? '')) throw err;
+      this.versions.invalidate();
+      return work(await this.current());
+    }
+  }
+
+  private async current(): Promise<Readers> {
+    const versions = await this.versions.get();
+    const same = this.readers && (['timeline', 'inbox', 'presence'] as const).every((k) => this.readers!.versions[k] === versions[k]);
+    if (!same) {
+      const { keyspace } = this.settings.cassandra;
+      this.readers = {
+        versions,
+        conversations: new ConversationReader(this.cassandra, keyspace, versions),
+        timeline: new TimelineReader(this.cassandra, keyspace, versions.timeline),
+      };
+    }
+    return this.readers!;
   }
 
   /** Membership from the presence projection's sets (what presence fan-out is for). */
   async isMember(conversationId: string, userId: string): Promise<boolean> {
-    return (await this.redis.sismember(presenceKeys(this.settings.api.eventsTopic, 1).members(conversationId), userId)) === 1;
+    const { presence } = await this.versions.get();
+    return (await this.redis.sismember(presenceKeys(this.settings.api.eventsTopic, presence).members(conversationId), userId)) === 1;
   }
 
   /** Waits (bounded) until the timeline and inbox projections include `position`. */
   async waitForProjections(position: { partition: number; offset: string }): Promise<boolean> {
     const deadline = Date.now() + this.settings.api.consistencyTimeoutMs;
     for (;;) {
-      const passed = await checkpointsPassed(this.cassandra, this.settings.cassandra.keyspace, ['timeline', 'inbox'], 1, position).catch(() => false);
-      if (passed) return true;
+      const { timeline, inbox } = await this.versions.get();
+      const reached = (name: string, version: number) =>
+        checkpointsPassed(this.cassandra, this.settings.cassandra.keyspace, [name], version, position).catch(() => false);
+      if ((await Promise.all([reached('timeline', timeline), reached('inbox', inbox)])).every(Boolean)) return true;
       if (Date.now() >= deadline) return false;
       await new Promise((r) => setTimeout(r, 20));
     }

@@ -4,6 +4,7 @@ import { RedisConfig } from '@parley/redis';
 import { Controller, Get, Header, Module, type DynamicModule, type INestApplication, type LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { GraphQLModule } from '@nestjs/graphql';
+import { assertNotTooComplex, MAX_DEPTH } from './edge/complexity';
 import { MercuriusDriver, type MercuriusDriverConfig } from '@nestjs/mercurius';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { HealthCheck, HealthCheckService, TerminusModule } from '@nestjs/terminus';
@@ -78,11 +79,11 @@ class GraphqlApiModule {
             graphiql: false,
             jit: 1,
             subscription: false,
-            // Deep enough for the introspection query, shallow enough to stop abusive nesting.
-            queryDepth: 16,
+            queryDepth: MAX_DEPTH,
+            hooks: { preExecution: (schema, document, _context, variables) => assertNotTooComplex(schema, document, variables) },
             context: (request: { headers: Record<string, string | undefined> }) => {
               apiMetrics.requests.inc({ transport: 'http' });
-              return createContext(api.reader, api.presence, request.headers.authorization, settings.api.jwtSecret);
+              return createContext(api, request.headers.authorization);
             },
             errorFormatter: (execution) => {
               const errors = (execution.errors ?? []).map((e) => withContractCode(e).toJSON());

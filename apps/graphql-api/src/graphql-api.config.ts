@@ -1,10 +1,12 @@
 import { CassandraConfig } from '@parley/cassandra';
 import { Env } from '@parley/config';
+import { KafkaConfig } from '@parley/event-log';
 import { RedisConfig } from '@parley/redis';
 import { Transform } from 'class-transformer';
 import { IsInt, IsString, Matches, Max, Min, MinLength } from 'class-validator';
 
-export class GraphqlApiConfig {
+/** The API's own settings; the Kafka ones (topic, brokers) because `events` reads the log and the topic namespaces Redis. */
+export class GraphqlApiConfig extends KafkaConfig {
   @Env('API_PORT')
   @Transform(({ value }) => Number(value))
   @IsInt()
@@ -19,6 +21,13 @@ export class GraphqlApiConfig {
   @Env('JWT_SECRET')
   @MinLength(16, { message: 'JWT_SECRET must be at least 16 characters' })
   jwtSecret!: string;
+
+  @Env('JWT_LEEWAY_SECONDS')
+  @Transform(({ value }) => Number(value))
+  @IsInt()
+  @Min(0)
+  @Max(300)
+  jwtLeewaySeconds!: number;
 
   @Env('COMMAND_SERVICE_GRPC_URL')
   @Matches(/^[A-Za-z0-9.-]+:\d{1,5}$/, { message: 'COMMAND_SERVICE_GRPC_URL must be host:port' })
@@ -35,11 +44,6 @@ export class GraphqlApiConfig {
   @IsInt()
   @Min(1)
   rateLimitBurst!: number;
-
-  /** The events topic: it also namespaces this deployment's Redis keys and channels. */
-  @Env('EVENTS_TOPIC')
-  @Matches(/^[A-Za-z0-9._-]{1,249}$/, { message: 'EVENTS_TOPIC must be a valid Kafka topic name' })
-  eventsTopic!: string;
 
   @Env('CONSISTENCY_TIMEOUT_MS')
   @Transform(({ value }) => Number(value))

@@ -8,6 +8,7 @@ import { WebSocketServer } from 'ws';
 import { createContext, type ApiContext } from './api-context';
 import type { ApiService } from './api.service';
 import { apiMetrics } from './metrics/api-metrics';
+import { Operations } from './edge/operations';
 import { buildResolvers } from './resolvers';
 
 type SocketExtra = {
@@ -25,13 +26,19 @@ export function attachGraphqlWs(app: INestApplication, api: ApiService, schemaPa
   // for Mercurius leaves subscription fields without a callable resolver.
   const schema = makeExecutableSchema({ typeDefs: readFileSync(schemaPath, 'utf8'), resolvers: buildResolvers(api) });
   const wss = new WebSocketServer({ server: app.getHttpServer() as Server, path: '/graphql' });
-  const secret = api.settings.api.jwtSecret;
+  const operations = new Operations(schema);
   useServer<Record<string, unknown>, SocketExtra>(
     {
       schema,
-      context: (ctx) => ctx.extra.apiContext!,
+      onSubscribe: (ctx, _id, { query, variables, operationName }) => {
+        const errors = operations.check(query, variables ?? undefined, operationName ?? undefined);
+        if (errors.length > 0) return errors;
+        return { schema, document: operations.prepare(query).document!, operationName, variableValues: variables, contextValue: ctx.extra.apiContext! };
+      },
+      execute: operations.execute,
+      subscribe: operations.subscribe,
       onConnect: async (ctx) => {
-        const apiContext = createContext(api.reader, api.presence, ctx.connectionParams?.authorization, secret);
+        const apiContext = createContext(api, ctx.connectionParams?.authorization);
         const viewer = apiContext.viewer;
         if (!viewer) {
           ctx.extra.socket.close(CloseCode.Unauthorized, apiContext.authError ?? 'Unauthorized');
@@ -43,7 +50,7 @@ export function attachGraphqlWs(app: INestApplication, api: ApiService, schemaPa
         const exp = viewer.expiresAt;
         if (exp !== undefined) {
           const socket = ctx.extra.socket;
-          ctx.extra.expiry = setTimeout(() => socket.close(CloseCode.Unauthorized, 'Token expired'), Math.max(0, exp - Date.now() + 30_000));
+          ctx.extra.expiry = setTimeout(() => socket.close(CloseCode.Unauthorized, 'Token expired'), Math.max(0, exp - Date.now() + api.settings.api.jwtLeewaySeconds * 1000));
         }
         return true;
       },

@@ -2,15 +2,26 @@ import type { ConversationRecord, InboxPosition, InboxRecord, TimelineMessage } 
 import { GraphQLScalarType, Kind } from 'graphql';
 import { randomUUID } from 'node:crypto';
 import { requireViewer, type ApiContext } from './api-context';
+import { projectionProgress, projectionStatusNode, requestRebuild } from './admin';
 import type { ApiService } from './api.service';
 import type { Viewer } from './auth/jwt';
-import { cursorBelongsTo, decodeCursor, encodeCursor, type DecodedCursor } from './cursor';
+import { cursorBelongsTo, decodeCursor, encodeCursor, eventsPage, EventsQueryError, type DecodedCursor } from '@parley/event-log';
 import { apiError, badInput, fromCommandError } from './errors';
 import { gaplessMessages, mapIterator, type LiveMessage } from './live/live-updates';
 
 const MAX_MESSAGES_PAGE = 200;
 const MAX_INBOX_PAGE = 100;
 const DEFAULT_MESSAGES_PAGE = 50;
+const DEFAULT_EVENTS_PAGE = 100;
+
+interface EventsArgs {
+  from?: string | null;
+  to?: string | null;
+  types?: string[] | null;
+  conversationId?: string | null;
+  first?: number | null;
+  after?: string | null;
+}
 
 const passThrough = (name: string, description: string) =>
   new GraphQLScalarType({
@@ -83,6 +94,18 @@ function decodeInboxCursor(value: unknown): InboxPosition | undefined {
   throw badInput('after', 'after is not a valid inbox cursor');
 }
 
+/** One payload object per live message, whoever subscribes: the edge then executes each selection once per message (see edge/operations). */
+const messagePayloads = new WeakMap<LiveMessage, { messageSent: MessageNode }>();
+function sharedMessagePayload(m: LiveMessage, partition: number): { messageSent: MessageNode } {
+  let payload = messagePayloads.get(m);
+  if (!payload) messagePayloads.set(m, (payload = { messageSent: messageNode(m, partition) }));
+  return payload;
+}
+
+function requireAdmin(context: ApiContext, operation: string): void {
+  if (!requireViewer(context).roles.has('admin')) throw apiError('FORBIDDEN', `${operation} needs the admin role`);
+}
+
 /** Builds every resolver of the contract over the API's connections. */
 export function buildResolvers(api: ApiService) {
   const command = (viewer: Viewer) => ({ actorId: viewer.userId, commandId: randomUUID(), correlationId: randomUUID() });
@@ -145,7 +168,7 @@ export function buildResolvers(api: ApiService) {
         const first = pageSize(args.first, 'first', MAX_INBOX_PAGE) ?? 20;
         const after = decodeInboxCursor(args.after);
         await consistent(args.consistentWith);
-        const page = await api.reader.inboxPage(viewer.userId, first, after);
+        const page = await api.read((r) => r.conversations.inboxPage(viewer.userId, first, after));
         const edges = await Promise.all(
           page.entries.map(async (e) => ({
             cursor: encodeInboxCursor({ activityAt: e.activityAt, activityOffset: e.activityOffset, conversationId: e.conversationId }),
@@ -162,14 +185,27 @@ export function buildResolvers(api: ApiService) {
         if (args.userIds.length > 500) throw badInput('userIds', `userIds may name at most 500 users (got ${args.userIds.length})`);
         return api.presence.of(args.userIds);
       },
-      events: (_: unknown, __: unknown, context: ApiContext) => {
+      events: async (_: unknown, args: EventsArgs, context: ApiContext) => {
         const viewer = requireViewer(context);
         if (!viewer.roles.has('analyst') && !viewer.roles.has('admin')) throw apiError('FORBIDDEN', 'events needs the analyst or admin role');
-        throw apiError('UNAVAILABLE', 'events is not served yet (it arrives with the replay tooling)');
+        const time = (value: string | null | undefined) => (value === undefined || value === null ? undefined : new Date(value));
+        try {
+          return await eventsPage(api.log, {
+            from: time(args.from),
+            to: time(args.to),
+            types: args.types ?? undefined,
+            conversationId: args.conversationId ?? undefined,
+            first: args.first ?? DEFAULT_EVENTS_PAGE,
+            after: args.after ?? undefined,
+          });
+        } catch (err) {
+          if (err instanceof EventsQueryError) throw badInput(err.field, err.message);
+          throw err;
+        }
       },
-      projections: (_: unknown, __: unknown, context: ApiContext) => {
-        if (!requireViewer(context).roles.has('admin')) throw apiError('FORBIDDEN', 'projections needs the admin role');
-        throw apiError('UNAVAILABLE', 'projections is not served yet (it arrives with the rebuild tooling)');
+      projections: async (_: unknown, __: unknown, context: ApiContext) => {
+        requireAdmin(context, 'projections');
+        return (await api.catalog.statuses()).map(projectionStatusNode);
       },
     },
 
@@ -184,8 +220,8 @@ export function buildResolvers(api: ApiService) {
         if (conversation.fresh) return { edges: [], pageInfo: { hasNextPage: false, hasPreviousPage: false, startCursor: null, endCursor: null } };
         const page =
           first !== undefined || (after && last === undefined)
-            ? await api.timeline.page(conversation.id, { direction: 'forward', limit: first ?? DEFAULT_MESSAGES_PAGE, after: after && BigInt(after.offset) })
-            : await api.timeline.page(conversation.id, { direction: 'backward', limit: last ?? DEFAULT_MESSAGES_PAGE, before: before && BigInt(before.offset) });
+            ? await api.read((r) => r.timeline.page(conversation.id, { direction: 'forward', limit: first ?? DEFAULT_MESSAGES_PAGE, after: after && BigInt(after.offset) }))
+            : await api.read((r) => r.timeline.page(conversation.id, { direction: 'backward', limit: last ?? DEFAULT_MESSAGES_PAGE, before: before && BigInt(before.offset) }));
         const edges = page.messages.map((m) => {
           const node = messageNode(m, conversation.partition);
           return { cursor: node.cursor, node };
@@ -203,9 +239,10 @@ export function buildResolvers(api: ApiService) {
 
     InboxEntry: {
       lastMessage: async (entry: { conversation: ConversationRecord | null; lastMessageId: string | null; lastOffset: bigint | null }) => {
-        if (!entry.conversation || entry.lastOffset === null) return null;
-        const page = await api.timeline.page(entry.conversation.id, { direction: 'backward', limit: 1, before: entry.lastOffset + 1n });
-        return page.messages[0] ? messageNode(page.messages[0], entry.conversation.partition) : null;
+        const { conversation, lastOffset } = entry;
+        if (!conversation || lastOffset === null) return null;
+        const page = await api.read((r) => r.timeline.page(conversation.id, { direction: 'backward', limit: 1, before: lastOffset + 1n }));
+        return page.messages[0] ? messageNode(page.messages[0], conversation.partition) : null;
       },
     },
 
@@ -255,13 +292,13 @@ export function buildResolvers(api: ApiService) {
           api.commands.markRead({ context: command(viewer), conversationId: args.conversationId, upTo: { partition: upTo.partition, offset: upTo.offset } }),
         );
         await api.waitForProjections(response.position ?? response.readMarker ?? upTo);
-        const [record] = await api.reader.inboxEntries(viewer.userId, [args.conversationId]);
+        const [record] = await api.read((r) => r.conversations.inboxEntries(viewer.userId, [args.conversationId]));
         if (!record) throw apiError('NOT_FOUND', `Conversation ${args.conversationId} not found`);
         return inboxEntryNode(context, record);
       },
-      rebuildProjection: (_: unknown, __: unknown, context: ApiContext) => {
-        if (!requireViewer(context).roles.has('admin')) throw apiError('FORBIDDEN', 'rebuildProjection needs the admin role');
-        throw apiError('UNAVAILABLE', 'rebuildProjection is not served yet (it arrives with the rebuild tooling)');
+      rebuildProjection: async (_: unknown, args: { name: string }, context: ApiContext) => {
+        requireAdmin(context, 'rebuildProjection');
+        return requestRebuild(api.catalog, args.name);
       },
     },
 
@@ -276,14 +313,14 @@ export function buildResolvers(api: ApiService) {
             ? (async function* () {
                 let from = BigInt(after.offset);
                 for (;;) {
-                  const page = await api.timeline.page(conversation.id, { direction: 'forward', limit: MAX_MESSAGES_PAGE, after: from });
+                  const page = await api.read((r) => r.timeline.page(conversation.id, { direction: 'forward', limit: MAX_MESSAGES_PAGE, after: from }));
                   for (const m of page.messages) yield { ...m, partition: conversation.partition, offset: String(m.offset) };
                   if (!page.hasNextPage || page.messages.length === 0) return;
                   from = page.messages.at(-1)!.offset;
                 }
               })()
             : undefined;
-          return gaplessMessages(api.live, conversation.id, history, (m) => ({ messageSent: messageNode(m, conversation.partition) }));
+          return gaplessMessages(api.live, conversation.id, history, (m) => sharedMessagePayload(m, conversation.partition));
         },
       },
       inboxUpdated: {
@@ -293,7 +330,7 @@ export function buildResolvers(api: ApiService) {
           // Removals (the user left) are not sent: an InboxEntry cannot describe them.
           return mapIterator(api.live.iterate('inbox', viewer.userId), async (change) => {
             if (change.removed) return undefined;
-            const [record] = await api.reader.inboxEntries(viewer.userId, [change.conversationId]);
+            const [record] = await api.read((r) => r.conversations.inboxEntries(viewer.userId, [change.conversationId]));
             return record ? inboxEntryNode(context, record) : undefined;
           });
         },
@@ -311,8 +348,11 @@ export function buildResolvers(api: ApiService) {
         },
       },
       projectionProgress: {
-        subscribe: () => {
-          throw apiError('UNAVAILABLE', 'projectionProgress is not served yet');
+        resolve: (status: unknown) => status,
+        subscribe: async (_: unknown, args: { name: string }, context: ApiContext) => {
+          requireAdmin(context, 'projectionProgress');
+          if (!(await api.catalog.status(args.name))) throw apiError('NOT_FOUND', `No projection named ${JSON.stringify(args.name)}`);
+          return projectionProgress(api.catalog, args.name);
         },
       },
     },

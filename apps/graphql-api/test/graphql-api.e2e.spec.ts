@@ -22,7 +22,7 @@ async function startApp(app: string, env: NodeJS.ProcessEnv, readyUrl: string): 
 }
 
 const SECRET = 'e2e-secret-0123456789abcdef';
-const token = (user: string) => signToken(user, SECRET);
+const token = (user: string, roles: string[] = []) => signToken(user, SECRET, roles);
 
 describe('GraphQL API end to end (two API instances, real Kafka, Cassandra, Redis)', () => {
   const apps: ChildProcess[] = [];
@@ -31,10 +31,17 @@ describe('GraphQL API end to end (two API instances, real Kafka, Cassandra, Redi
   let log: KafkaEventLog;
   let env: NodeJS.ProcessEnv;
 
-  async function gql<T = Record<string, unknown>>(instance: 0 | 1, user: string | null, query: string, variables: Record<string, unknown> = {}) {
+  /** A query as `user` (a name, or a name with roles). */
+  async function gql<T = Record<string, unknown>>(
+    instance: 0 | 1,
+    user: string | { name: string; roles: string[] } | null,
+    query: string,
+    variables: Record<string, unknown> = {},
+  ) {
+    const bearer = user === null ? undefined : typeof user === 'string' ? token(user) : token(user.name, user.roles);
     const response = await fetch(`http://${urls[instance]}/graphql`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', ...(user ? { authorization: `Bearer ${token(user)}` } : {}) },
+      headers: { 'content-type': 'application/json', ...(bearer ? { authorization: `Bearer ${bearer}` } : {}) },
       body: JSON.stringify({ query, variables }),
     });
     return (await response.json()) as { data: T; errors?: Array<{ message: string; extensions: { code: string; field?: string } }> };
@@ -78,6 +85,8 @@ describe('GraphQL API end to end (two API instances, real Kafka, Cassandra, Redi
       COMMAND_SERVICE_HTTP_PORT: String(commandHttp),
       PROJECTOR_HTTP_PORT: String(projectorHttp),
       JWT_SECRET: SECRET,
+      // No clock tolerance here, so that an expiring token closes its socket within the test.
+      JWT_LEEWAY_SECONDS: '0',
       RATE_LIMIT_PER_SECOND: '5',
       RATE_LIMIT_BURST: '40',
     };
@@ -293,6 +302,28 @@ describe('GraphQL API end to end (two API instances, real Kafka, Cassandra, Redi
     expect(code).toBe(4401);
   });
 
+  it('refuses an operation too complex to serve with BAD_USER_INPUT, over HTTP and over graphql-ws', async () => {
+    const query = '{ inbox(first: 100) { edges { node { conversation { messages(last: 200) { edges { node { id body } } } } } } } }';
+    const http = await gql(0, 'alice', query);
+    expect(http.errors?.[0].extensions.code).toBe('BAD_USER_INPUT');
+    expect(http.errors?.[0].message).toMatch(/too complex/);
+    const ws = await new Promise<unknown>((resolve) => {
+      socket(1, `Bearer ${token('alice')}`).subscribe({ query }, { next: resolve, error: resolve, complete: () => undefined });
+    });
+    expect(ws).toEqual([expect.objectContaining({ message: expect.stringMatching(/too complex/), extensions: { code: 'BAD_USER_INPUT' } })]);
+  });
+
+  it('closes a socket with 4401 when its token expires', async () => {
+    let closedWith: number | undefined;
+    const client = socket(1, `Bearer ${signToken('frank', SECRET, [], '2s')}`, (code) => (closedWith = code));
+    const me = await new Promise<unknown>((resolve, reject) => {
+      client.subscribe({ query: '{ me { userId online } }' }, { next: ({ data }) => resolve(data), error: reject, complete: () => undefined });
+    });
+    expect(me).toEqual({ me: { userId: 'frank', online: true } });
+    await waitFor('the socket to close', () => closedWith !== undefined, { timeoutMs: 10_000 });
+    expect(closedWith).toBe(4401);
+  });
+
   it('limits mutations per user across instances with RATE_LIMITED and a retry hint', async () => {
     const { id } = await createGroup('spammer', []);
     const started = Date.now();
@@ -328,5 +359,73 @@ describe('GraphQL API end to end (two API instances, real Kafka, Cassandra, Redi
       return p.online ? undefined : p;
     });
     expect(offline.lastSeenAt).toMatch(/^\d{4}-\d\d-\d\dT/);
+  });
+
+  it('serves analysts the log itself (events): filtered, paged, with the message cursor and the replay payload', async () => {
+    const analyst = { name: 'ann', roles: ['analyst'] };
+    const { id } = await createGroup('alice', ['bob']);
+    const sent = [await send(0, 'alice', id, 'first', 'ev-1'), await send(1, 'bob', id, 'second', 'ev-2')];
+    const query = 'query($id: ID, $after: String) { events(conversationId: $id, types: ["MessageSent"], first: 1, after: $after) { edges { cursor node { type conversationId actorId cursor payload } } pageInfo { hasNextPage endCursor } } }';
+    type Page = { events: { edges: Array<{ node: { type: string; actorId: string; cursor: string; payload: { body: string; messageId: string } } }>; pageInfo: { hasNextPage: boolean; endCursor: string } } };
+    const page1 = await gql<Page>(0, analyst, query, { id });
+    expect(page1.errors).toBeUndefined();
+    expect(page1.data.events.edges.map((e) => e.node)).toEqual([
+      expect.objectContaining({ type: 'MessageSent', actorId: 'alice', cursor: sent[0].data.sendMessage.cursor, payload: expect.objectContaining({ body: 'first', messageId: sent[0].data.sendMessage.id }) }),
+    ]);
+    expect(page1.data.events.pageInfo.hasNextPage).toBe(true);
+    const page2 = await gql<Page>(1, analyst, query, { id, after: page1.data.events.pageInfo.endCursor });
+    expect(page2.data.events.edges.map((e) => e.node.payload.body)).toEqual(['second']);
+    expect(page2.data.events.pageInfo.hasNextPage).toBe(false);
+
+    expect((await gql(0, 'alice', '{ events { edges { cursor } } }')).errors?.[0].extensions.code).toBe('FORBIDDEN');
+    const bad = await gql(0, analyst, '{ events(first: 1001) { edges { cursor } } }');
+    expect(bad.errors?.[0].extensions).toEqual({ code: 'BAD_USER_INPUT', field: 'first' });
+    expect((await gql(0, analyst, '{ events(after: "garbage") { edges { cursor } } }')).errors?.[0].extensions).toEqual({ code: 'BAD_USER_INPUT', field: 'after' });
+  });
+
+  it('lets admins rebuild a projection while queries keep answering: CONFLICT for a second rebuild, progress until the new version serves', async () => {
+    const admin = { name: 'root', roles: ['admin'] };
+    const denied = await gql(0, 'alice', 'mutation { rebuildProjection(name: "timeline") { state } }');
+    expect(denied.errors?.[0].extensions.code).toBe('FORBIDDEN');
+    expect((await gql(0, { name: 'ann', roles: ['analyst'] }, '{ projections { name } }')).errors?.[0].extensions.code).toBe('FORBIDDEN');
+
+    const { id } = await createGroup('alice', ['bob']);
+    const before = await send(0, 'alice', id, 'before the rebuild', 'rebuild-before');
+    const listed = await gql<{ projections: Array<{ name: string; version: number; state: string }> }>(1, admin, '{ projections { name version state } }');
+    expect(listed.data.projections).toEqual(expect.arrayContaining([{ name: 'timeline', version: 1, state: 'LIVE' }]));
+
+    const progress = collect<{ projectionProgress: { version: number; state: string; progress: number | null } }>(
+      socket(1, `Bearer ${token(admin.name, admin.roles)}`), 'subscription { projectionProgress(name: "timeline") { version state progress } }', {},
+    );
+    await waitFor('the current status on subscribe', () => progress.received.length > 0 || progress.errors.length > 0);
+    expect(progress.errors).toEqual([]);
+    const started = await gql<{ rebuildProjection: { name: string; version: number; state: string } }>(0, admin, 'mutation { rebuildProjection(name: "timeline") { name version state } }');
+    expect(started.data.rebuildProjection).toEqual({ name: 'timeline', version: 1, state: 'REBUILDING' });
+    const again = await gql(1, admin, 'mutation { rebuildProjection(name: "timeline") { state } }');
+    expect(again.errors?.[0].extensions.code).toBe('CONFLICT');
+    expect((await gql(0, admin, 'mutation { rebuildProjection(name: "no-such") { state } }')).errors?.[0].extensions.code).toBe('NOT_FOUND');
+
+    // Reads keep answering throughout, from whichever version serves at the moment.
+    let reads = 0;
+    const failedReads: string[] = [];
+    await waitFor('v2 to serve the timeline', async () => {
+      const read = await gql<{ conversation: { messages: { edges: Array<{ node: { body: string } }> } } | null }>(
+        (reads++ % 2) as 0 | 1, 'bob', 'query($id: ID!, $c: Cursor) { conversation(id: $id, consistentWith: $c) { messages(last: 5) { edges { node { body } } } } }', { id, c: before.data.sendMessage.cursor },
+      );
+      const bodies = read.data?.conversation?.messages.edges.map((e) => e.node.body) ?? [];
+      if (read.errors || !bodies.includes('before the rebuild')) failedReads.push(JSON.stringify(read));
+      return progress.received.some((p) => p.projectionProgress.version === 2 && p.projectionProgress.state === 'LIVE');
+    }, { timeoutMs: 60_000, intervalMs: 50 });
+    expect(failedReads).toEqual([]);
+    expect(reads).toBeGreaterThan(1);
+    expect(progress.received.some((p) => p.projectionProgress.state === 'REBUILDING' && p.projectionProgress.version === 1)).toBe(true);
+
+    const after = await send(1, 'bob', id, 'after the rebuild', 'rebuild-after');
+    const read = await gql<{ conversation: { messages: { edges: Array<{ node: { body: string } }> } } }>(
+      0, 'alice', 'query($id: ID!, $c: Cursor) { conversation(id: $id, consistentWith: $c) { messages(last: 5) { edges { node { body } } } } }', { id, c: after.data.sendMessage.cursor },
+    );
+    expect(read.data.conversation.messages.edges.map((e) => e.node.body).slice(-2)).toEqual(['before the rebuild', 'after the rebuild']);
+    const status = await gql<{ projections: Array<{ name: string; version: number; state: string; progress: number | null }> }>(0, admin, '{ projections { name version state progress } }');
+    expect(status.data.projections.find((p) => p.name === 'timeline')).toEqual({ name: 'timeline', version: 2, state: 'LIVE', progress: null });
   });
 });

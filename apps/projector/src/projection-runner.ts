@@ -1,27 +1,18 @@
-import type { ProjectionState } from '@parley/cassandra';
-import type { EventBatch, EventConsumer, EventLog, RecordedEvent } from '@parley/event-log';
+import type { ProjectionRun, ProjectionState } from '@parley/cassandra';
+import type { EventBatch, EventConsumer, EventLog, PartitionOffsets, RecordedEvent } from '@parley/event-log';
 import type { Change, Projection } from '@parley/projections';
 import { Logger } from '@nestjs/common';
-
-export interface RunnerStatus {
-  readonly name: string;
-  readonly version: number;
-  readonly state: ProjectionState;
-  readonly eventsProcessed: number;
-  readonly lagEvents: number;
-  readonly lagSeconds: number;
-  readonly error: string | null;
-  readonly startedAt: Date;
-  readonly updatedAt: Date;
-}
 
 export interface RunnerDeps {
   readonly log: EventLog;
   readonly chunkSize: number;
   readonly isTransient: (err: unknown) => boolean;
   readonly publish: (projection: Projection, partition: number, nextOffset: string, changes: Change[]) => Promise<void>;
-  readonly onStatus: (status: RunnerStatus) => Promise<void>;
+  readonly onStatus: (status: ProjectionRun) => Promise<void>;
 }
+
+/** Serving: the version reads come from, publishing its changes. Rebuilding: a new version built beside it, silent until it takes over. */
+export type RunnerRole = 'serving' | 'rebuilding';
 
 const MAX_ATTEMPTS_FOR_OTHER_ERRORS = 4;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -37,7 +28,7 @@ const describeEvent = (e: RecordedEvent) =>
 export class ProjectionRunner {
   private readonly logger: Logger;
   private consumer?: EventConsumer;
-  private state: ProjectionState = 'LIVE';
+  private state: ProjectionState;
   private error: string | null = null;
   private eventsProcessed = 0;
   private readonly applied = new Map<number, bigint>();
@@ -45,12 +36,37 @@ export class ProjectionRunner {
   private lastAppliedAt = 0;
   private readonly startedAt = new Date();
   private lastStatusWrite = 0;
+  private publishing = true;
 
   constructor(
     readonly projection: Projection,
     private readonly deps: RunnerDeps,
+    private role: RunnerRole = 'serving',
   ) {
-    this.logger = new Logger(`projection:${projection.name}`);
+    this.logger = new Logger(`projection:${projection.name}:v${projection.version}`);
+    this.state = role === 'serving' ? 'LIVE' : 'REBUILDING';
+  }
+
+  /** A rebuilt version starts publishing its changes (before it takes over, so no change goes unannounced). */
+  startPublishing(): void {
+    this.publishing = true;
+  }
+
+  /** The rebuilt version now serves reads. */
+  promote(): void {
+    this.role = 'serving';
+    this.publishing = true;
+    if (this.state === 'REBUILDING') this.state = 'LIVE';
+    void this.saveStatus(true);
+  }
+
+  get failed(): boolean {
+    return this.state === 'FAILED';
+  }
+
+  /** Next offset to apply, per partition. */
+  appliedOffsets(): PartitionOffsets {
+    return new Map([...this.applied].map(([p, offset]) => [p, offset.toString()]));
   }
 
   async start(): Promise<void> {
@@ -61,6 +77,7 @@ export class ProjectionRunner {
       from.set(p, checkpoints.get(p) ?? '0');
       this.applied.set(p, BigInt(from.get(p)!));
     }
+    this.publishing = this.role === 'serving';
     this.consumer = await this.deps.log.consume({ from }, (batch) => this.onBatch(batch));
     this.consumer.done.catch((err: unknown) => this.fail(`reading the event log: ${(err as Error).message}`));
     await this.saveStatus(true);
@@ -70,11 +87,15 @@ export class ProjectionRunner {
     await this.consumer?.stop();
   }
 
-  status(): RunnerStatus {
+  status(): ProjectionRun {
     let lagEvents = 0n;
+    let ends = 0n;
+    let applied = 0n;
     for (const [p, end] of this.ends) {
-      const behind = end - (this.applied.get(p) ?? 0n);
-      if (behind > 0n) lagEvents += behind;
+      const at = this.applied.get(p) ?? 0n;
+      if (end > at) lagEvents += end - at;
+      ends += end;
+      applied += at < end ? at : end;
     }
     return {
       name: this.projection.name,
@@ -84,10 +105,17 @@ export class ProjectionRunner {
       lagEvents: Number(lagEvents),
       // Approximation: the age of the last applied event while behind (no read of the next one).
       lagSeconds: lagEvents > 0n && this.lastAppliedAt > 0 ? Math.max(0, (Date.now() - this.lastAppliedAt) / 1000) : 0,
+      progress: ends === 0n ? 1 : Number(applied) / Number(ends),
       error: this.error,
       startedAt: this.startedAt,
       updatedAt: new Date(),
     };
+  }
+
+  /** Events not yet applied, against the log's current end offsets. */
+  async lagEvents(): Promise<number> {
+    await this.refreshEnds();
+    return this.status().lagEvents;
   }
 
   /** Lag against the log's current end offsets (not only what the consumer has fetched). */
@@ -120,7 +148,7 @@ export class ProjectionRunner {
         const last = events.at(-1);
         if (last) this.lastAppliedAt = Date.parse(last.metadata.occurredAt);
         if (this.error) this.error = null;
-        if (changes.length > 0) {
+        if (changes.length > 0 && this.publishing) {
           await this.deps.publish(this.projection, partition, nextOffset, changes).catch((err: unknown) =>
             this.logger.warn(`Could not publish changes: ${(err as Error).message}`),
           );

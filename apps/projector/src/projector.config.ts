@@ -23,6 +23,13 @@ export class ProjectorConfig extends KafkaConfig {
   @Min(1)
   @Max(5000)
   chunkSize!: number;
+
+  @Env('PROJECTOR_REBUILD_CHUNK_SIZE')
+  @Transform(({ value }) => Number(value))
+  @IsInt()
+  @Min(1)
+  @Max(20000)
+  rebuildChunkSize!: number;
 }
 
 /** Everything the projector reads: its own settings plus the three stores. */

@@ -1,18 +1,8 @@
 import type { CassandraClient } from '@parley/cassandra';
 import type { KafkaEventLog } from '@parley/event-log';
 import { waitFor } from '@parley/testing';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
-import { events, expectedRows, groupId, projectorEnvironment, snapshot, waitUntilCaughtUp } from './projector-fixtures';
-
-const ROOT = join(__dirname, '../../..');
-
-/** The real projector as a separate process, so that it can really be killed. */
-function startProcess(env: NodeJS.ProcessEnv): ChildProcess {
-  const child = spawn(process.execPath, [join(ROOT, 'dist/apps/projector/src/main.js')], { env, stdio: ['ignore', 'ignore', 'pipe'] });
-  child.stderr?.on('data', () => undefined);
-  return child;
-}
+import type { ChildProcess } from 'node:child_process';
+import { buildApps, events, expectedRows, groupId, projectorEnvironment, snapshot, startProjectorProcess as startProcess, waitUntilCaughtUp } from './projector-fixtures';
 
 async function committedEvents(cassandra: CassandraClient, keyspace: string): Promise<bigint> {
   const result = await cassandra.execute(`SELECT next_offset FROM ${keyspace}.projection_checkpoints`).catch(() => undefined);
@@ -26,8 +16,7 @@ describe('projector killed mid-stream (SIGKILL) and restarted', () => {
   let child: ChildProcess | undefined;
 
   beforeAll(async () => {
-    const build = spawnSync('npm', ['run', '--silent', 'build'], { cwd: ROOT, encoding: 'utf8' });
-    if (build.status !== 0) throw new Error(`build failed: ${build.stderr}`);
+    buildApps();
     // Small chunks: many commits, so the kill lands between and inside them.
     env = await projectorEnvironment(7);
     ({ log, cassandra } = env);

@@ -5,17 +5,32 @@ import { createKafka, KafkaEventLog, readToEnd, type NewEvent } from '@parley/ev
 import { INBOX_TABLES, InboxProjection, InMemoryReadModelStore, TIMELINE_TABLES, TimelineProjection, type Projection, type Row, type TableDefinition } from '@parley/projections';
 import { RedisConfig } from '@parley/redis';
 import { freePort, uniqueName, waitFor } from '@parley/testing';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
 import { ProjectorConfig, type ProjectorSettings } from '../src/projector.config';
 
 export const PARTITIONS = 3;
+const ROOT = join(__dirname, '../../..');
+
+export function buildApps(): void {
+  const build = spawnSync('npm', ['run', '--silent', 'build'], { cwd: ROOT, encoding: 'utf8' });
+  if (build.status !== 0) throw new Error(`build failed: ${build.stderr}`);
+}
+
+/** The real projector (built) as a separate process, so that it can really be killed. */
+export function startProjectorProcess(env: NodeJS.ProcessEnv): ChildProcess {
+  const child = spawn(process.execPath, [join(ROOT, 'dist/apps/projector/src/main.js')], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  child.stderr?.on('data', () => undefined);
+  return child;
+}
 export const TABLES: readonly TableDefinition[] = [...Object.values(TIMELINE_TABLES), ...Object.values(INBOX_TABLES)];
 
 /** A private topic and keyspace per test file, and the settings a projector needs for them. */
 export async function projectorEnvironment(chunkSize = 50) {
   const topic = uniqueName('proj');
   const keyspace = uniqueName('proj');
-  const env = {
+  const env: NodeJS.ProcessEnv = {
     ...process.env,
     EVENTS_TOPIC: topic,
     EVENTS_TOPIC_PARTITIONS: String(PARTITIONS),
@@ -120,16 +135,16 @@ async function applyEverything(projections: readonly Projection[], log: KafkaEve
 }
 
 /** Waits until every projection's checkpoint reached the log's end offsets. */
-export async function waitUntilCaughtUp(cassandra: CassandraClient, keyspace: string, log: KafkaEventLog, timeoutMs = 60_000): Promise<void> {
+export async function waitUntilCaughtUp(cassandra: CassandraClient, keyspace: string, log: KafkaEventLog, timeoutMs = 60_000, version = 1): Promise<void> {
   const ends = await log.endOffsets();
   await waitFor(
     'the projections to reach the end of the log',
     async () => {
-      const result = await cassandra.execute(`SELECT projection, partition, next_offset FROM ${keyspace}.projection_checkpoints`);
+      const result = await cassandra.execute(`SELECT projection, version, partition, next_offset FROM ${keyspace}.projection_checkpoints`);
       for (const projection of ['timeline', 'inbox']) {
         for (const [partition, end] of ends) {
           if (end === '0') continue;
-          const row = result.rows.find((r) => r.get('projection') === projection && r.get('partition') === partition);
+          const row = result.rows.find((r) => r.get('projection') === projection && r.get('version') === version && r.get('partition') === partition);
           if (!row || BigInt(row.get('next_offset')) < BigInt(end)) {
             throw new Error(`${projection} partition ${partition}: checkpoint ${row?.get('next_offset')} < end ${end}`);
           }

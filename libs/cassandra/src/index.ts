@@ -1,6 +1,14 @@
 export { CassandraConfig } from './cassandra.config';
 export { createCassandraClient, ensureKeyspace, dropKeyspace, type CassandraClient } from './cassandra-client';
 export { CassandraReadModelStore, checkpointsPassed, isTransientCassandraError, plainRow } from './cassandra-read-model-store';
-export { ProjectionStatusStore, type ProjectionStatusRecord, type ProjectionState } from './projection-status.store';
+export {
+  ProjectionCatalog,
+  projectionStatus,
+  type ProjectionRun,
+  type ProjectionState,
+  type ProjectionStatus,
+  type ProjectionVersions,
+  type RebuildRequest,
+} from './projection-catalog';
 export { TimelineReader, type TimelineMessage, type TimelinePage, type TimelinePageRequest } from './timeline.reader';
 export { ConversationReader, type ConversationRecord, type MemberRecord, type InboxRecord, type InboxPage, type InboxPosition } from './conversation.reader';

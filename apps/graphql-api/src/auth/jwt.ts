@@ -10,11 +10,11 @@ export interface Viewer {
 
 export class AuthenticationError extends Error {}
 
-/** HS256 only (alg none and every other algorithm refused), exp honoured with 30 s leeway. */
-export function verifyToken(token: string, secret: string): Viewer {
+/** HS256 only (alg none and every other algorithm refused), exp honoured with `leewaySeconds` of clock tolerance. */
+export function verifyToken(token: string, secret: string, leewaySeconds = 30): Viewer {
   let claims: jwt.JwtPayload;
   try {
-    claims = jwt.verify(token, Buffer.from(secret, 'utf8'), { algorithms: ['HS256'], clockTolerance: 30 }) as jwt.JwtPayload;
+    claims = jwt.verify(token, Buffer.from(secret, 'utf8'), { algorithms: ['HS256'], clockTolerance: leewaySeconds }) as jwt.JwtPayload;
   } catch (err) {
     throw new AuthenticationError(`Invalid token: ${(err as Error).message}`);
   }

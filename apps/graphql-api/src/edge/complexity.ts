@@ -1,0 +1,43 @@
+import { GraphQLError, getNamedType, isListType, getNullableType, type DocumentNode, type GraphQLSchema, type ValidationRule } from 'graphql';
+import { createComplexityRule, getComplexity, simpleEstimator, type ComplexityEstimator } from 'graphql-query-complexity';
+
+/** Deep enough for the introspection query, shallow enough to stop abusive nesting (HTTP; the schema has no cycles besides introspection). */
+export const MAX_DEPTH = 16;
+/**
+ * What one operation may cost: a field costs 1, a page or list multiplies what it selects by
+ * its size. An inbox of 100 conversations with their members' presence fits (~40,000); 100
+ * conversations with 200 messages each does not (~160,000).
+ */
+export const MAX_COMPLEXITY = 50_000;
+/** Size assumed for a paged field without first/last (the contract's defaults are 20 and 50). */
+const DEFAULT_PAGE = 50;
+/** Size assumed for a list without paging (members of a group). */
+const UNPAGED_LIST = 100;
+
+const byPageOrList: ComplexityEstimator = ({ type, field, args, childComplexity }) => {
+  // A connection's edges are its page: the paged field above them already multiplied.
+  if (childComplexity === 0 || type.name.endsWith('Connection')) return undefined;
+  const requested = [args.first, args.last].find((n): n is number => typeof n === 'number');
+  if (requested !== undefined) return 1 + childComplexity * requested;
+  if (Array.isArray(args.userIds)) return 1 + childComplexity * args.userIds.length;
+  if (field.args.some((a) => a.name === 'first')) return 1 + childComplexity * DEFAULT_PAGE;
+  if (isListType(getNullableType(field.type)) && !getNamedType(field.type).name.startsWith('__')) return 1 + childComplexity * UNPAGED_LIST;
+  return undefined;
+};
+
+const ESTIMATORS = [byPageOrList, simpleEstimator({ defaultComplexity: 1 })];
+const tooComplex = (max: number, actual: number) =>
+  new GraphQLError(`The operation is too complex (cost ${actual}, at most ${max}): ask for smaller pages or fewer nested lists`, {
+    extensions: { code: 'BAD_USER_INPUT' },
+  });
+
+/** The complexity rule for one request (the variables decide page sizes). */
+export function complexityRule(variables: Record<string, unknown> | undefined, operationName?: string): ValidationRule {
+  return createComplexityRule({ maximumComplexity: MAX_COMPLEXITY, variables: variables ?? {}, operationName, estimators: ESTIMATORS, createError: tooComplex });
+}
+
+/** The same limit after validation (Mercurius keeps validated documents cached, so it checks here, before execution). */
+export function assertNotTooComplex(schema: GraphQLSchema, query: DocumentNode, variables: Record<string, unknown> | undefined): void {
+  const cost = getComplexity({ schema, query, variables: variables ?? {}, estimators: ESTIMATORS });
+  if (cost > MAX_COMPLEXITY) throw tooComplex(MAX_COMPLEXITY, cost);
+}
