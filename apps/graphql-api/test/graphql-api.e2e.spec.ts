@@ -1,6 +1,6 @@
 import { loadConfig } from '@parley/config';
 import { createKafka, KafkaConfig, KafkaEventLog } from '@parley/event-log';
-import { freePort, uniqueName, waitFor } from '@parley/testing';
+import { freePort, GiveUp, uniqueName, waitFor } from '@parley/testing';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { buildClientSchema, buildSchema, findBreakingChanges, getIntrospectionQuery, type IntrospectionQuery } from 'graphql';
 import { createClient, type Client } from 'graphql-ws';
@@ -15,7 +15,7 @@ const ROOT = join(__dirname, '../../..');
 async function startApp(app: string, env: NodeJS.ProcessEnv, readyUrl: string): Promise<ChildProcess> {
   const child = spawn(process.execPath, [join(ROOT, 'dist/apps', app, 'src/main.js')], { env, stdio: ['ignore', 'ignore', 'inherit'] });
   await waitFor(`${app} to be ready`, async () => {
-    if (child.exitCode !== null) throw new Error(`${app} exited with ${child.exitCode}`);
+    if (child.exitCode !== null) throw new GiveUp(`${app} exited with ${child.exitCode}`);
     return (await fetch(readyUrl).catch(() => undefined))?.ok;
   }, { timeoutMs: 60_000, intervalMs: 200 });
   return child;

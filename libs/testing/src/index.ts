@@ -1,3 +1,3 @@
-export { waitFor, WaitForTimeoutError } from './wait-for';
+export { GiveUp, waitFor, WaitForTimeoutError } from './wait-for';
 export { uniqueName } from './unique-name';
 export { freePort } from './free-port';

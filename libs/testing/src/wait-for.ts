@@ -11,6 +11,9 @@ export class WaitForTimeoutError extends Error {
   }
 }
 
+/** Thrown by a probe when waiting longer is pointless (the process it waits for has exited): waitFor rethrows it at once. */
+export class GiveUp extends Error {}
+
 export interface WaitForOptions {
   timeoutMs?: number;
   intervalMs?: number;
@@ -18,7 +21,7 @@ export interface WaitForOptions {
 
 /**
  * Polls `probe` until it returns a value other than undefined/false, or the deadline passes.
- * Tests wait for conditions, never for fixed amounts of time.
+ * Tests wait for conditions, never for fixed amounts of time. A probe throwing GiveUp ends the wait at once.
  */
 export async function waitFor<T>(
   description: string,
@@ -32,6 +35,7 @@ export async function waitFor<T>(
       const value = await probe();
       if (value !== undefined && value !== false) return value;
     } catch (err) {
+      if (err instanceof GiveUp) throw err;
       lastError = err;
     }
     if (Date.now() >= deadline) throw new WaitForTimeoutError(description, timeoutMs, lastError);

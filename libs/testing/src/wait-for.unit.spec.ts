@@ -1,4 +1,4 @@
-import { waitFor, WaitForTimeoutError } from './wait-for';
+import { GiveUp, waitFor, WaitForTimeoutError } from './wait-for';
 import { uniqueName } from './unique-name';
 
 describe('waitFor', () => {
@@ -19,6 +19,16 @@ describe('waitFor', () => {
     );
     await expect(attempt).rejects.toThrow(WaitForTimeoutError);
     await expect(attempt).rejects.toThrow(/a condition that never holds.*still broken/);
+  });
+
+  it('stops at once when the probe gives up', async () => {
+    let calls = 0;
+    const attempt = waitFor('a process that exited', () => {
+      calls++;
+      throw new GiveUp('it exited with 1');
+    }, { timeoutMs: 10_000, intervalMs: 5 });
+    await expect(attempt).rejects.toThrow(new GiveUp('it exited with 1'));
+    expect(calls).toBe(1);
   });
 });
 

@@ -40,6 +40,7 @@ export class CommandExecutor {
         conversationId,
         events.map((event, index) => withMetadata(event, index, command.data.now, context)),
       );
+      this.store.applyOwn(conversationId, events, positions);
       const after = events.reduce((state, event, i) => evolveConversation(state, event, positions[i]), before);
       return { before, after, events, positions };
     });

@@ -1,4 +1,4 @@
-import { evolveConversation, initialConversationState, type ConversationState } from '@parley/domain';
+import { evolveConversation, initialConversationState, type ConversationEvent, type ConversationState, type LogPosition } from '@parley/domain';
 import { EVENT_LOG, type EventConsumer, type EventLog, type PartitionOffsets } from '@parley/event-log';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { CommandServiceConfig } from '../command-service.config';
@@ -55,11 +55,12 @@ export class ConversationStateStore implements OnApplicationBootstrap, OnApplica
   async start(): Promise<void> {
     const ends = await this.log.endOffsets();
     this.consumer = await this.log.consume({ from: 'earliest' }, async (batch) => {
+      const applied = this.applied.get(batch.partition) ?? 0n;
       for (const recorded of batch.events) {
-        const id = recorded.conversationId;
-        this.states.set(id, evolveConversation(this.states.get(id) ?? initialConversationState(), recorded.event, recorded.position));
+        if (BigInt(recorded.position.offset) < applied) continue; // this instance's own append, applied already (applyOwn)
+        this.evolve(recorded.conversationId, recorded.event, recorded.position);
       }
-      this.applied.set(batch.partition, BigInt(batch.nextOffset));
+      if (BigInt(batch.nextOffset) > applied) this.applied.set(batch.partition, BigInt(batch.nextOffset));
       this.release();
     });
     this.consumer.done.catch((err: unknown) => {
@@ -100,6 +101,28 @@ export class ConversationStateStore implements OnApplicationBootstrap, OnApplica
     } finally {
       if (this.locks.get(conversationId) === run) this.locks.delete(conversationId);
     }
+  }
+
+  private evolve(conversationId: string, event: ConversationEvent, position: LogPosition): void {
+    this.states.set(conversationId, evolveConversation(this.states.get(conversationId) ?? initialConversationState(), event, position));
+  }
+
+  /**
+   * Applies events this instance has just appended, without waiting for the follower to read
+   * them back, when they directly follow what the follower has applied (nothing else is
+   * between). The next command on the partition then waits only for the high-water-mark read,
+   * not for a fetch round trip. The follower skips them when it reaches them. Events of other
+   * writers before them (not yet read) leave the follower in charge, as before.
+   */
+  applyOwn(conversationId: string, events: readonly ConversationEvent[], positions: readonly LogPosition[]): void {
+    if (events.length === 0) return;
+    const partition = positions[0].partition;
+    const first = BigInt(positions[0].offset);
+    const contiguous = positions.every((p, i) => p.partition === partition && BigInt(p.offset) === first + BigInt(i));
+    if (!contiguous || (this.applied.get(partition) ?? 0n) !== first) return;
+    events.forEach((event, i) => this.evolve(conversationId, event, positions[i]));
+    this.applied.set(partition, first + BigInt(events.length));
+    this.release();
   }
 
   /** Waits until the follower has applied `partition` below `offset` (bounded by the caller's deadline). */
