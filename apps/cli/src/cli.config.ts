@@ -12,7 +12,7 @@ export interface OpenedEventLog {
 export async function openEventLog(config: CliConfig): Promise<OpenedEventLog> {
   const log = new KafkaEventLog(createKafka(config, 'cli'), config.eventsTopic, config.eventsTopicPartitions);
   try {
-    await log.connect();
+    await log.connect({ readOnly: true });
   } catch (err) {
     await log.disconnect().catch(() => undefined);
     throw err;

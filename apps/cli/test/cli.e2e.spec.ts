@@ -56,6 +56,15 @@ describe('the parley command', () => {
     expect(result.stderr).toContain("unknown option '--form'");
   });
 
+  it('exits 1 naming the topic when EVENTS_TOPIC does not exist, and does not create it', async () => {
+    const topic = uniqueName('cli_missing');
+    const result = await parley(['replay'], { EVENTS_TOPIC: topic });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`Topic ${topic} does not exist (check EVENTS_TOPIC)`);
+    const again = await parley(['replay'], { EVENTS_TOPIC: topic });
+    expect(again.stderr).toContain('does not exist');
+  });
+
   it('replays a topic given by the environment to stdout, then exits', async () => {
     const topic = uniqueName('cli_e2e');
     const log = new KafkaEventLog(createKafka(loadConfig(KafkaConfig), 'cli-e2e'), topic, 2);

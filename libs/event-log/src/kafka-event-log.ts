@@ -44,9 +44,15 @@ export class KafkaEventLog implements EventLog {
   }
 
   /** Connects and creates the topic if needed; the partition count must match an existing topic. */
-  async connect(): Promise<void> {
-    await Promise.all([this.producer.connect(), this.admin.connect()]);
-    await ensureCompactedTopic(this.admin, this.topic, this.partitionCount);
+  /**
+   * Connects; writers (`readOnly` false) also create the topic if it is missing. Readers (the
+   * CLI, the API's `events`) never create it: a mistyped EVENTS_TOPIC is an error, not an
+   * empty topic.
+   */
+  async connect({ readOnly = false }: { readOnly?: boolean } = {}): Promise<void> {
+    await Promise.all([readOnly ? undefined : this.producer.connect(), this.admin.connect()]);
+    if (!readOnly) await ensureCompactedTopic(this.admin, this.topic, this.partitionCount);
+    else if (!(await this.admin.listTopics()).includes(this.topic)) throw new Error(`Topic ${this.topic} does not exist (check EVENTS_TOPIC)`);
     const [metadata] = (await this.admin.fetchTopicMetadata({ topics: [this.topic] })).topics;
     if (metadata.partitions.length !== this.partitionCount) {
       throw new Error(
@@ -58,7 +64,7 @@ export class KafkaEventLog implements EventLog {
 
   async disconnect(): Promise<void> {
     await Promise.all([...this.consumers].map((c) => c.disconnect()));
-    await Promise.all([this.producer.disconnect(), this.admin.disconnect()]);
+    await Promise.all([this.producer.disconnect(), this.admin.disconnect()]); // harmless when never connected
   }
 
   partitionFor(conversationId: string): number {
