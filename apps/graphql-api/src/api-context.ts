@@ -11,6 +11,8 @@ export interface ApiContext {
   readonly authError: string | null;
   readonly conversations: DataLoader<string, ConversationRecord | null>;
   readonly members: DataLoader<string, MemberRecord[]>;
+  /** Whether the viewer is a member, by conversation id (a point read, not the member list). */
+  readonly viewerIsMember: DataLoader<string, boolean>;
   readonly presence: DataLoader<string, PresenceView>;
 }
 
@@ -29,7 +31,10 @@ export function createContext(api: ApiService, authorization: unknown): ApiConte
   return {
     viewer,
     authError,
-    conversations: new DataLoader((ids) => api.read((r) => r.conversations.conversations(ids))),
+    conversations: new DataLoader((ids) => api.conversationRecords(ids)),
+    viewerIsMember: new DataLoader((ids) =>
+      viewer ? api.read((r) => Promise.all(ids.map((id) => r.conversations.isMember(id, viewer!.userId)))) : Promise.resolve(ids.map(() => false)),
+    ),
     members: new DataLoader((ids) => api.read((r) => Promise.all(ids.map((id) => r.conversations.members(id))))),
     // One Redis round trip for all members' presence in a response.
     presence: new DataLoader((userIds) => api.presence.of(userIds)),

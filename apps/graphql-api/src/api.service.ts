@@ -6,6 +6,7 @@ import {
   ProjectionCatalog,
   TimelineReader,
   type CassandraClient,
+  type ConversationRecord,
 } from '@parley/cassandra';
 import { createKafka, KafkaEventLog } from '@parley/event-log';
 import { createCommandServiceClient, type CommandServiceClient } from '@parley/proto';
@@ -15,6 +16,8 @@ import { API_SETTINGS, type GraphqlApiSettings } from './graphql-api.config';
 import { LiveUpdates } from './live/live-updates';
 import { Presence } from './presence';
 import { ServingVersions, type Versions } from './serving-versions';
+
+const MAX_CACHED_CONVERSATIONS = 100_000;
 
 /** Readers of the projection versions serving at the moment. */
 export interface Readers {
@@ -36,6 +39,8 @@ export class ApiService implements OnModuleInit, OnApplicationShutdown {
   private readonly redis: RedisClient;
   private readonly versions: ServingVersions;
   private readers?: Readers;
+  /** Conversation records never change once created: kept, bounded, so a burst of subscribers reads each once. */
+  private readonly conversationCache = new Map<string, ConversationRecord>();
 
   constructor(@Inject(API_SETTINGS) readonly settings: GraphqlApiSettings) {
     this.commands = createCommandServiceClient(settings.api.commandServiceUrl);
@@ -87,6 +92,19 @@ export class ApiService implements OnModuleInit, OnApplicationShutdown {
       };
     }
     return this.readers!;
+  }
+
+  async conversationRecords(ids: readonly string[]): Promise<Array<ConversationRecord | null>> {
+    const missing = ids.filter((id) => !this.conversationCache.has(id));
+    if (missing.length > 0) {
+      const found = await this.read((r) => r.conversations.conversations(missing));
+      found.forEach((record) => {
+        if (!record) return;
+        if (this.conversationCache.size >= MAX_CACHED_CONVERSATIONS) this.conversationCache.delete(this.conversationCache.keys().next().value!);
+        this.conversationCache.set(record.id, record);
+      });
+    }
+    return ids.map((id) => this.conversationCache.get(id) ?? null);
   }
 
   /** Membership from the presence projection's sets (what presence fan-out is for). */

@@ -133,10 +133,10 @@ export function buildResolvers(api: ApiService) {
     }
   }
 
-  /** The conversation if the viewer is a member; null otherwise (existence is not revealed). */
-  async function visibleConversation(context: ApiContext, viewer: Viewer, id: string): Promise<ConversationNode | null> {
-    const [conversation, members] = await Promise.all([context.conversations.load(id), context.members.load(id)]);
-    return conversation && members.some((m) => m.userId === viewer.userId) ? conversation : null;
+  /** The conversation if the viewer (required by the caller) is a member; null otherwise (existence is not revealed). */
+  async function visibleConversation(context: ApiContext, id: string): Promise<ConversationNode | null> {
+    const [conversation, member] = await Promise.all([context.conversations.load(id), context.viewerIsMember.load(id)]);
+    return conversation && member ? conversation : null;
   }
 
   async function inboxEntryNode(context: ApiContext, record: InboxRecord) {
@@ -159,9 +159,9 @@ export function buildResolvers(api: ApiService) {
     Query: {
       me: async (_: unknown, __: unknown, context: ApiContext) => (await api.presence.of([requireViewer(context).userId]))[0],
       conversation: async (_: unknown, args: { id: string; consistentWith?: string }, context: ApiContext) => {
-        const viewer = requireViewer(context);
+        requireViewer(context);
         await consistent(args.consistentWith);
-        return visibleConversation(context, viewer, args.id);
+        return visibleConversation(context, args.id);
       },
       inbox: async (_: unknown, args: { first?: number; after?: string; consistentWith?: string }, context: ApiContext) => {
         const viewer = requireViewer(context);
@@ -305,8 +305,8 @@ export function buildResolvers(api: ApiService) {
     Subscription: {
       messageSent: {
         subscribe: async (_: unknown, args: { conversationId: string; after?: string }, context: ApiContext) => {
-          const viewer = requireViewer(context);
-          const conversation = await visibleConversation(context, viewer, args.conversationId);
+          requireViewer(context);
+          const conversation = await visibleConversation(context, args.conversationId);
           if (!conversation) throw apiError('NOT_FOUND', `Conversation ${args.conversationId} not found`);
           const after = messageCursor(args.after, 'after', conversation.id);
           const history = after
@@ -338,8 +338,8 @@ export function buildResolvers(api: ApiService) {
       presenceChanged: {
         resolve: (presence: unknown) => presence,
         subscribe: async (_: unknown, args: { conversationId: string }, context: ApiContext) => {
-          const viewer = requireViewer(context);
-          if (!(await visibleConversation(context, viewer, args.conversationId))) {
+          requireViewer(context);
+          if (!(await visibleConversation(context, args.conversationId))) {
             throw apiError('NOT_FOUND', `Conversation ${args.conversationId} not found`);
           }
           return mapIterator(api.live.iterate('presence', '*'), async (presence) =>

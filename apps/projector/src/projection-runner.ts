@@ -136,6 +136,9 @@ export class ProjectionRunner {
       if (!(await this.applyChunk(batch.partition, chunk, nextOffset))) return;
     }
     this.eventsProcessed += batch.events.length - relevant.length;
+    // Every event of the batch is behind us now, handled or not (presence skips most of them).
+    const last = batch.events.at(-1);
+    if (last) this.lastAppliedAt = Date.parse(last.metadata.occurredAt);
     await this.saveStatus(false);
   }
 
@@ -145,8 +148,6 @@ export class ProjectionRunner {
         const changes = await this.projection.apply(partition, events, nextOffset);
         this.applied.set(partition, BigInt(nextOffset));
         this.eventsProcessed += events.length;
-        const last = events.at(-1);
-        if (last) this.lastAppliedAt = Date.parse(last.metadata.occurredAt);
         if (this.error) this.error = null;
         if (changes.length > 0 && this.publishing) {
           await this.deps.publish(this.projection, partition, nextOffset, changes).catch((err: unknown) =>

@@ -64,6 +64,15 @@ export class ConversationReader {
     return ids.map((id) => byId.get(id) ?? null);
   }
 
+  /** Whether `userId` is a member now: one row read, whatever the size of the group. */
+  async isMember(conversationId: string, userId: string): Promise<boolean> {
+    const result = await this.client.execute(
+      `SELECT user_id FROM ${this.timeline(TIMELINE_TABLES.memberIndex.name)} WHERE conversation_id = ? AND user_id = ?`,
+      [conversationId, userId],
+    );
+    return result.rowLength > 0;
+  }
+
   /** Current members in join order. */
   async members(conversationId: string): Promise<MemberRecord[]> {
     const result = await this.client.execute(`SELECT user_id, joined_at FROM ${this.timeline(TIMELINE_TABLES.members.name)} WHERE conversation_id = ?`, [conversationId]);
