@@ -5,14 +5,13 @@ import { useServer } from 'graphql-ws/use/ws';
 import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { WebSocketServer } from 'ws';
-import { createContext, type ApiContext } from './api-context';
+import { createContext } from './api-context';
 import type { ApiService } from './api.service';
 import { apiMetrics } from './metrics/api-metrics';
 import { Operations } from './edge/operations';
 import { buildResolvers } from './resolvers';
 
 type SocketExtra = {
-  apiContext?: ApiContext;
   presenceField?: string;
   expiry?: NodeJS.Timeout;
 };
@@ -33,7 +32,9 @@ export function attachGraphqlWs(app: INestApplication, api: ApiService, schemaPa
       onSubscribe: (ctx, _id, { query, variables, operationName }) => {
         const errors = operations.check(query, variables ?? undefined, operationName ?? undefined);
         if (errors.length > 0) return errors;
-        return { schema, document: operations.prepare(query).document!, operationName, variableValues: variables, contextValue: ctx.extra.apiContext! };
+        // A context per operation: its DataLoaders cache for that operation only, never for the socket's lifetime.
+        const contextValue = createContext(api, ctx.connectionParams?.authorization);
+        return { schema, document: operations.prepare(query).document!, operationName, variableValues: variables, contextValue };
       },
       execute: operations.execute,
       subscribe: operations.subscribe,
@@ -44,7 +45,6 @@ export function attachGraphqlWs(app: INestApplication, api: ApiService, schemaPa
           ctx.extra.socket.close(CloseCode.Unauthorized, apiContext.authError ?? 'Unauthorized');
           return false;
         }
-        ctx.extra.apiContext = apiContext;
         ctx.extra.presenceField = await api.presence.connected(viewer.userId);
         apiMetrics.socketsOpen.inc();
         const exp = viewer.expiresAt;

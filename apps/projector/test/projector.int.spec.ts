@@ -1,4 +1,4 @@
-import { TimelineReader, type CassandraClient } from '@parley/cassandra';
+import { ProjectionCatalog, TimelineReader, type CassandraClient } from '@parley/cassandra';
 import { createKafka, type KafkaEventLog } from '@parley/event-log';
 import { appendRawRecord } from '@parley/event-log/testing';
 import { changesChannel, createRedis, presenceKeys, type ChangeNotification, type RedisClient } from '@parley/redis';
@@ -145,9 +145,8 @@ describe('projector (real Kafka, Cassandra and Redis)', () => {
     await appendRawRecord(createKafka(env.settings.projector, 'poison'), env.topic, partition, 'poison', Buffer.from('not an event'));
     const [poisonEnd] = [(await log.endOffsets()).get(partition)!];
     const failed = await waitFor('the timeline projection to fail', async () => {
-      const result = await cassandra.execute(`SELECT state, error FROM ${env.keyspace}.projection_status WHERE name = 'timeline'`);
-      const row = result.first();
-      return row?.get('state') === 'FAILED' ? String(row.get('error')) : undefined;
+      const status = await new ProjectionCatalog(cassandra, env.keyspace).status('timeline');
+      return status?.state === 'FAILED' ? String(status.error) : undefined;
     });
     expect(failed).toContain(`partition ${partition} offset ${BigInt(poisonEnd) - 1n}`);
   });
