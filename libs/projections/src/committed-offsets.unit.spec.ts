@@ -1,6 +1,7 @@
 import type { PartitionOffsets } from '@parley/event-log';
 import { messageSent, userJoined } from '../../domain/src/testing/conversation-fixtures';
-import { CommittedOffsets } from './committed-offsets';
+import { CommittedOffsets, UNKNOWN_WRITE_MARK, WriteMarks } from './committed-offsets';
+import { InMemoryReadModelStore } from './in-memory-read-model-store';
 import { TestLog } from './testing/projection-spec';
 
 describe('CommittedOffsets', () => {
@@ -45,5 +46,81 @@ describe('CommittedOffsets', () => {
     committed.reset();
     expect(offsets(await committed.unapplied(0, events, '14'))).toEqual(['12', '13']);
     expect(loads).toBe(2);
+  });
+
+  it('says which partitions had no checkpoint when loaded, and keeps saying so after its own commits, until reset()', async () => {
+    expect(() => committed.startedEmpty(0)).toThrow('before the checkpoints were loaded');
+    await committed.unapplied(1, events, '14');
+    expect([committed.startedEmpty(0), committed.startedEmpty(1)]).toEqual([false, true]);
+
+    committed.committed(1, '14');
+    expect(committed.startedEmpty(1)).toBe(true);
+
+    stored = new Map([...stored, [1, '14']]);
+    committed.reset();
+    await committed.unapplied(1, [], '15');
+    expect(committed.startedEmpty(1)).toBe(false);
+  });
+});
+
+describe('WriteMarks', () => {
+  let store: InMemoryReadModelStore;
+  let marks: WriteMarks;
+  let raises: Array<[number, string]>;
+
+  beforeEach(() => {
+    store = new InMemoryReadModelStore();
+    marks = new WriteMarks(store);
+    raises = [];
+    const raise = store.raiseWriteMark.bind(store);
+    jest.spyOn(store, 'raiseWriteMark').mockImplementation(async (partition, offset) => {
+      raises.push([partition, offset]);
+      return raise(partition, offset);
+    });
+  });
+
+  it('on fresh storage: nothing was ever written, then only what this instance wrote before the chunk', async () => {
+    expect(await marks.beforeWriting(0, '0', '10', false)).toBe(0n);
+    expect(await marks.beforeWriting(0, '10', '20', false)).toBe(10n);
+    expect(await marks.beforeWriting(1, '5', '6', false)).toBe(0n);
+  });
+
+  it('raises the stored mark before the chunk is written, a few chunks ahead, so not for every chunk', async () => {
+    await marks.beforeWriting(0, '0', '10', false);
+    expect(raises).toEqual([[0, '50']]); // 10 + 4 spans of 10
+    await marks.beforeWriting(0, '10', '20', false);
+    await marks.beforeWriting(0, '20', '50', false);
+    expect(raises).toHaveLength(1);
+    await marks.beforeWriting(0, '50', '51', false);
+    expect(raises).toEqual([[0, '50'], [0, '55']]);
+    expect(await store.writeMarks()).toEqual(new Map([[0, '55']]));
+  });
+
+  it('a new instance (or one reset after a failure) treats everything below the stored mark as possibly written', async () => {
+    await marks.beforeWriting(0, '0', '10', false); // a crash after this chunk's rows were written: the mark is 50
+
+    const restarted = new WriteMarks(store);
+    expect(await restarted.beforeWriting(0, '0', '3', false)).toBe(50n);
+    expect(await restarted.beforeWriting(0, '3', '6', false)).toBe(50n);
+    expect(await restarted.beforeWriting(0, '50', '60', false)).toBe(50n);
+    expect(await restarted.beforeWriting(0, '60', '70', false)).toBe(60n);
+
+    marks.reset();
+    expect(await marks.beforeWriting(0, '0', '10', false)).toBe(100n); // reloaded: the restarted instance raised it to 60 + 4 spans of 10
+  });
+
+  it('after reset() still counts what this instance wrote, even where no mark says so (storage dropped, say)', async () => {
+    await marks.beforeWriting(0, '0', '10', false);
+    await store.dropTables([]);
+    marks.reset();
+    expect(await marks.beforeWriting(0, '0', '10', false)).toBe(10n);
+  });
+
+  it('a checkpointed partition without a mark was written before marks existed: anything may be there, for good', async () => {
+    await store.commit([], 0, '100');
+    expect(await marks.beforeWriting(0, '100', '110', true)).toBe(UNKNOWN_WRITE_MARK);
+    expect(raises).toEqual([[0, UNKNOWN_WRITE_MARK.toString()]]);
+    expect(await new WriteMarks(store).beforeWriting(0, '110', '120', true)).toBe(UNKNOWN_WRITE_MARK);
+    expect(await marks.beforeWriting(1, '0', '10', false)).toBe(0n);
   });
 });

@@ -1,9 +1,9 @@
 import type { ConversationEventType } from '@parley/domain';
 import type { RecordedEvent } from '@parley/event-log';
-import { CommittedOffsets } from './committed-offsets';
+import { CommittedOffsets, WriteMarks } from './committed-offsets';
 import { MessageDeduplicator } from './message-sequencer';
 import type { Change, Projection } from './projection';
-import type { ReadModelStore, RowMutation, TableDefinition } from './read-model-store.port';
+import { coalesce, type ReadModelStore, type RowMutation, type TableDefinition } from './read-model-store.port';
 
 /** What one chunk of events changes, in the order it must be stored. */
 export interface ChunkPlan {
@@ -16,6 +16,18 @@ export interface ChunkPlan {
   readonly changes: Change[];
 }
 
+/** What storage holds of the chunk's partition, for `plan`. */
+export interface PlanContext {
+  /**
+   * Storage had no checkpoint of the partition when this instance loaded them (see
+   * CommittedOffsets.startedEmpty): it holds no state of the partition's conversations, and
+   * nothing this instance would read that it did not write itself.
+   */
+  readonly startedEmpty: boolean;
+  /** No row derived from an event of the partition at or after this offset was ever written (see WriteMarks). */
+  readonly unwrittenFrom: bigint;
+}
+
 /**
  * The skeleton shared by the Cassandra-table projections (timeline, inbox): skip what is
  * committed already, plan the chunk, store it in a crash-safe order, commit state with the
@@ -24,8 +36,11 @@ export interface ChunkPlan {
 export abstract class ConversationTableProjection implements Projection {
   abstract readonly name: string;
   abstract readonly handles: ReadonlySet<ConversationEventType>;
+  /** Tables a chunk may write a row of more than once: their mutations are coalesced before writing. */
+  protected abstract readonly rewrittenTables: ReadonlySet<string>;
   protected readonly dedup: MessageDeduplicator;
   private readonly committed: CommittedOffsets;
+  private readonly marks: WriteMarks;
 
   constructor(
     protected readonly store: ReadModelStore,
@@ -34,6 +49,7 @@ export abstract class ConversationTableProjection implements Projection {
   ) {
     this.dedup = new MessageDeduplicator(store, tables.messageIds.name);
     this.committed = new CommittedOffsets(() => store.checkpoints());
+    this.marks = new WriteMarks(store);
   }
 
   createStorage = () => this.store.createTables(Object.values(this.tables));
@@ -47,21 +63,30 @@ export abstract class ConversationTableProjection implements Projection {
     this.clearCache();
     this.dedup.reset();
     this.committed.reset();
+    this.marks.reset();
   }
 
   /** Forget per-conversation state cached from storage. */
   protected abstract clearCache(): void;
 
   /** Turns events (none of them committed yet) into rows; may read storage, must not write it. */
-  protected abstract plan(partition: number, events: readonly RecordedEvent[], nextOffset: string): Promise<ChunkPlan>;
+  protected abstract plan(partition: number, events: readonly RecordedEvent[], nextOffset: string, context: PlanContext): Promise<ChunkPlan>;
 
   async apply(partition: number, chunk: readonly RecordedEvent[], nextOffset: string): Promise<Change[]> {
     // Events before the checkpoint are applied already, and the cached counters include them:
     // applying them again would renumber their messages (see CommittedOffsets).
     const events = await this.committed.unapplied(partition, chunk, nextOffset);
     if (events === null) return [];
-    await this.dedup.prefetch(events.flatMap((e) => (e.event.type === 'MessageSent' ? [e.event.data] : [])));
-    const { data, membership, state, changes } = await this.plan(partition, events, nextOffset);
+    const startedEmpty = this.committed.startedEmpty(partition);
+    // Raised before anything is written; a chunk without events writes only the checkpoint.
+    const unwrittenFrom =
+      events.length === 0 ? BigInt(nextOffset) : await this.marks.beforeWriting(partition, events[0].position.offset, nextOffset, !startedEmpty);
+    await this.dedup.prefetch(events.flatMap((e) => (e.event.type === 'MessageSent' ? [e.event.data] : [])), startedEmpty);
+    const plan = await this.plan(partition, events, nextOffset, { startedEmpty, unwrittenFrom });
+    const { changes } = plan;
+    // Rows a later mutation of the same chunk overwrites or deletes are not written at all
+    // (the coalesced lists leave every cell as the full ones would, whatever storage holds).
+    const [data, membership, state] = [plan.data, plan.membership, plan.state].map((mutations) => coalesce(mutations, this.rewrittenTables));
     await this.store.write(data);
     // Membership decides joins, leaves and whose rows a message touches on a replay; a write
     // may land only some of its mutations (Cassandra runs them concurrently). Were it written

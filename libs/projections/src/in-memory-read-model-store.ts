@@ -29,6 +29,7 @@ const compare = (a: CellValue, b: CellValue): number => {
 export class InMemoryReadModelStore implements ReadModelStore {
   private readonly tables = new Map<string, { def: TableDefinition; rows: Map<string, StoredRow> }>();
   private readonly checkpointRows = new Map<number, Cell>();
+  private readonly marks = new Map<number, bigint>();
   failNextWrites = 0;
 
   async createTables(tables: readonly TableDefinition[]): Promise<void> {
@@ -39,6 +40,7 @@ export class InMemoryReadModelStore implements ReadModelStore {
   async dropTables(tables: readonly TableDefinition[]): Promise<void> {
     for (const def of tables) this.tables.delete(def.name);
     this.checkpointRows.clear();
+    this.marks.clear();
   }
 
   private table(name: string) {
@@ -123,5 +125,14 @@ export class InMemoryReadModelStore implements ReadModelStore {
 
   async checkpoints(): Promise<PartitionOffsets> {
     return new Map([...this.checkpointRows].map(([p, cell]) => [p, String(cell.value)]));
+  }
+
+  async writeMarks(): Promise<PartitionOffsets> {
+    return new Map([...this.marks].map(([p, offset]) => [p, offset.toString()]));
+  }
+
+  async raiseWriteMark(partition: number, offset: string): Promise<void> {
+    const current = this.marks.get(partition);
+    if (current === undefined || BigInt(offset) > current) this.marks.set(partition, BigInt(offset));
   }
 }

@@ -1,5 +1,5 @@
 import { InMemoryReadModelStore } from './in-memory-read-model-store';
-import { bucketOf, MessageDeduplicator, messageIdsTable, OFFSETS_PER_BUCKET } from './message-sequencer';
+import { BloomFilter, bucketOf, MessageDeduplicator, messageIdsTable, OFFSETS_PER_BUCKET } from './message-sequencer';
 import type { RowMutation } from './read-model-store.port';
 
 const TABLE = messageIdsTable('test');
@@ -97,5 +97,75 @@ describe('MessageDeduplicator', () => {
 
     await dedup.prefetch([message('a')]);
     expect(dedup.isDuplicate(C, 'a', '3', [])).toBe(false);
+  });
+
+  describe('in a partition applied from the start of the log (fromStart)', () => {
+    const record = (dedup: MessageDeduplicator, id: string, offset: number, data: RowMutation[] = []) => dedup.isDuplicate(C, id, String(offset), data);
+
+    it('looks nothing up, and still recognises duplicates of earlier chunks and of the same chunk', async () => {
+      const dedup = new MessageDeduplicator(store, TABLE.name);
+      const get = jest.spyOn(store, 'get');
+      await dedup.prefetch(['a', 'b', 'a'].map(message), true);
+      expect([record(dedup, 'a', 1), record(dedup, 'b', 2), record(dedup, 'a', 3)]).toEqual([false, false, true]);
+      await dedup.prefetch(['b', 'c'].map(message), true);
+      expect([record(dedup, 'b', 4), record(dedup, 'c', 5)]).toEqual([true, false]);
+      expect(get).not.toHaveBeenCalled();
+    });
+
+    it('takes an id it never saw for new even when storage has it at a later offset (rows of a crashed attempt, ahead)', async () => {
+      await store.write([{ table: TABLE.name, key: { conversation_id: C, message_id: 'a' }, values: { offset: 9n }, writeTime: 144n }]);
+      const dedup = new MessageDeduplicator(store, TABLE.name);
+      await dedup.prefetch([message('a')], true);
+      expect(record(dedup, 'a', 9)).toBe(false);
+    });
+
+    it('after forgetting (over its bound), looks up exactly the ids it may have forgotten, and recognises their duplicates', async () => {
+      const dedup = new MessageDeduplicator(store, TABLE.name, 3);
+      const data: RowMutation[] = [];
+      await dedup.prefetch(['a', 'b', 'c'].map(message), true);
+      ['a', 'b', 'c'].forEach((id, i) => record(dedup, id, i, data));
+      await store.write(data); // the chunk is stored, then the next one comes
+      const get = jest.spyOn(store, 'get');
+
+      const fresh = Array.from({ length: 200 }, (_, i) => `new${i}`);
+      await dedup.prefetch(['a', ...fresh].map(message), true); // 3 + 201 > 3: forgets a, b, c
+      // A forgotten id is always looked up; a new one only when the filter is wrong about it (rarely).
+      const lookedUp = get.mock.calls.map(([, key]) => key.message_id);
+      expect(lookedUp).toContain('a');
+      expect(lookedUp.length).toBeLessThan(10);
+      expect(record(dedup, 'a', 10)).toBe(true);
+      expect(fresh.map((id, i) => record(dedup, id, 11 + i)).filter(Boolean)).toEqual([]);
+    });
+
+    it('a resumed partition (fromStart false) looks up every id it does not remember', async () => {
+      await store.write([{ table: TABLE.name, key: { conversation_id: C, message_id: 'a' }, values: { offset: 1n }, writeTime: 16n }]);
+      const dedup = new MessageDeduplicator(store, TABLE.name);
+      const get = jest.spyOn(store, 'get');
+      await dedup.prefetch(['a', 'b'].map(message));
+      expect(get).toHaveBeenCalledTimes(2);
+      expect([record(dedup, 'a', 5), record(dedup, 'b', 6)]).toEqual([true, false]);
+    });
+
+    it('reset() forgets what it forgot too: only storage knows then', async () => {
+      const dedup = new MessageDeduplicator(store, TABLE.name, 1);
+      await dedup.prefetch([message('a')], true);
+      record(dedup, 'a', 1);
+      await dedup.prefetch([message('b')], true); // forgets a
+      dedup.reset();
+      const get = jest.spyOn(store, 'get');
+      await dedup.prefetch([message('a')], false);
+      expect(get).toHaveBeenCalledTimes(1);
+    });
+  });
+});
+
+describe('BloomFilter', () => {
+  it('never says no for a value it holds, and rarely yes for one it does not', () => {
+    const filter = new BloomFilter(10_000);
+    const held = Array.from({ length: 10_000 }, (_, i) => `g_${i}\nm_${i * 7}`);
+    held.forEach((v) => filter.add(v));
+    expect(held.every((v) => filter.mayHave(v))).toBe(true);
+    const others = Array.from({ length: 100_000 }, (_, i) => `g_${i}\nm_other_${i}`);
+    expect(others.filter((v) => filter.mayHave(v)).length).toBeLessThan(300); // 0.1% expected, 0.3% allowed
   });
 });

@@ -1,5 +1,5 @@
 import type { RecordedEvent } from '@parley/event-log';
-import { ConversationTableProjection, type ChunkPlan } from './conversation-table-projection';
+import { ConversationTableProjection, type ChunkPlan, type PlanContext } from './conversation-table-projection';
 import { bucketOf, messageIdsTable } from './message-sequencer';
 import type { Change } from './projection';
 import { writeTimeOf, type ReadModelStore, type Row, type RowMutation, type TableDefinition } from './read-model-store.port';
@@ -63,6 +63,8 @@ interface ConversationView {
 export class TimelineProjection extends ConversationTableProjection {
   readonly name = 'timeline';
   readonly handles = new Set(['ConversationCreated', 'UserJoined', 'UserLeft', 'MessageSent'] as const);
+  /** A join and a leave (or a rejoin) in one chunk; messages, their ids and buckets are written once per chunk. */
+  protected readonly rewrittenTables: ReadonlySet<string> = new Set([TIMELINE_TABLES.members.name, TIMELINE_TABLES.memberIndex.name]);
   private readonly views = new Map<string, ConversationView>();
 
   constructor(store: ReadModelStore, version = 1) {
@@ -73,10 +75,11 @@ export class TimelineProjection extends ConversationTableProjection {
     this.views.clear();
   }
 
-  private async view(conversationId: string): Promise<ConversationView> {
+  /** The conversation as of the checkpoint (or as far as this instance applied it); `startedEmpty`: storage has none. */
+  private async view(conversationId: string, startedEmpty: boolean): Promise<ConversationView> {
     let view = this.views.get(conversationId);
     if (!view) {
-      const created = await this.store.get(TIMELINE_TABLES.conversations.name, { conversation_id: conversationId });
+      const created = startedEmpty ? undefined : await this.store.get(TIMELINE_TABLES.conversations.name, { conversation_id: conversationId });
       view = {
         created,
         lastSeq: created ? BigInt(created.last_seq as bigint) : 0n,
@@ -95,17 +98,34 @@ export class TimelineProjection extends ConversationTableProjection {
     return view.members;
   }
 
-  protected async plan(partition: number, events: readonly RecordedEvent[], nextOffset: string): Promise<ChunkPlan> {
+  /** Reads, in parallel, what the chunk's events will need of storage and is not cached yet. */
+  private async prefetch(events: readonly RecordedEvent[], startedEmpty: boolean): Promise<void> {
+    if (startedEmpty) return;
+    const conversations = new Set(events.map((e) => e.conversationId));
+    await Promise.all([...conversations].map((id) => this.view(id, false)));
+    const membershipChanges = new Set(events.filter((e) => e.event.type === 'UserJoined' || e.event.type === 'UserLeft').map((e) => e.conversationId));
+    await Promise.all(
+      [...membershipChanges].map((id) => {
+        const view = this.views.get(id)!;
+        return view.created && !view.members ? this.members(id, view) : undefined;
+      }),
+    );
+  }
+
+  protected async plan(partition: number, events: readonly RecordedEvent[], nextOffset: string, { startedEmpty }: PlanContext): Promise<ChunkPlan> {
+    await this.prefetch(events, startedEmpty);
     const data: RowMutation[] = [];
     /** Who is a member since when: what later decisions read; written after `data` (see ConversationTableProjection.apply). */
     const membership: RowMutation[] = [];
     const changes: Change[] = [];
     const dirty = new Set<string>();
+    const latestBuckets = new Map<string, RowMutation>();
 
     for (const { event, position, conversationId } of events) {
       const offset = position.offset;
       const at = BigInt(offset);
-      const view = await this.view(conversationId);
+      // Cached values without an await: suspending the plan for every event costs more than the rest of it.
+      const view = this.views.get(conversationId) ?? (await this.view(conversationId, startedEmpty));
       switch (event.type) {
         case 'ConversationCreated': {
           if (view.created) break;
@@ -117,7 +137,7 @@ export class TimelineProjection extends ConversationTableProjection {
         }
         case 'UserJoined': {
           if (!view.created) break;
-          const members = await this.members(conversationId, view);
+          const members = view.members ?? (await this.members(conversationId, view));
           const { userId, joinedAt } = event.data;
           const since = members.get(userId);
           if (since !== undefined && since < at) break; // already a member
@@ -129,7 +149,7 @@ export class TimelineProjection extends ConversationTableProjection {
         }
         case 'UserLeft': {
           if (!view.created) break;
-          const members = await this.members(conversationId, view);
+          const members = view.members ?? (await this.members(conversationId, view));
           const { userId } = event.data;
           const since = members.get(userId);
           // Absent: not a member. Joined at or after this offset: storage is ahead (a replay), already applied.
@@ -148,15 +168,15 @@ export class TimelineProjection extends ConversationTableProjection {
           view.lastSeq += 1n;
           view.lastOffset = at;
           dirty.add(conversationId);
-          data.push(
-            {
-              table: TIMELINE_TABLES.messages.name,
-              key: { conversation_id: conversationId, bucket, offset: at },
-              values: { message_id: messageId, client_message_id: clientMessageId, sender_id: senderId, body, sent_at: sentAt, seq: view.lastSeq },
-              writeTime: writeTimeOf(offset),
-            },
-            { table: TIMELINE_TABLES.buckets.name, key: { conversation_id: conversationId, bucket }, values: {}, writeTime: writeTimeOf(offset) },
-          );
+          const writeTime = writeTimeOf(offset);
+          data.push({
+            table: TIMELINE_TABLES.messages.name,
+            key: { conversation_id: conversationId, bucket, offset: at },
+            values: { message_id: messageId, client_message_id: clientMessageId, sender_id: senderId, body, sent_at: sentAt, seq: view.lastSeq },
+            writeTime,
+          });
+          // The chunk's last message of the bucket writes its row (the earlier ones' would be overwritten).
+          latestBuckets.set(`${conversationId}\n${bucket}`, { table: TIMELINE_TABLES.buckets.name, key: { conversation_id: conversationId, bucket }, values: {}, writeTime });
           changes.push({ kind: 'message', conversationId, message: { id: messageId, clientMessageId, senderId, body, sentAt, partition, offset } });
           break;
         }
@@ -169,6 +189,7 @@ export class TimelineProjection extends ConversationTableProjection {
       }
     }
 
+    for (const bucketRow of latestBuckets.values()) data.push(bucketRow);
     const stateWriteTime = writeTimeOf(nextOffset);
     const state: RowMutation[] = [...dirty].map((conversationId) => {
       const view = this.views.get(conversationId)!;
