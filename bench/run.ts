@@ -15,7 +15,9 @@ import { makePlan, SCENARIOS, type Plan, type ScenarioName } from './lib/plan';
 import { formatStages, formatTable, tableRows, type Outcome, type Results } from './lib/report';
 import { dropResources, ROOT, startSystem, stopApps, type AppProcess, type SystemInfo } from './lib/system';
 
-const { values: args } = parseArgs({ options: { quick: { type: 'boolean', default: false }, only: { type: 'string' } } });
+const { values: args } = parseArgs({
+  options: { quick: { type: 'boolean', default: false }, only: { type: 'string' }, events: { type: 'string' } },
+});
 
 function selectedScenarios(): ScenarioName[] {
   if (!args.only) return [...SCENARIOS];
@@ -61,7 +63,8 @@ function inputs(plan: Plan, system: SystemInfo | undefined, bulk: { topic: strin
 async function main(): Promise<void> {
   const started = now();
   const startedAt = new Date();
-  const plan = makePlan(args.quick);
+  // --events N: the size of the rebuild/replay log (default 1,000,000; 100,000 with --quick).
+  const plan: Plan = { ...makePlan(args.quick), ...(args.events ? { bulkEvents: Number(args.events) } : {}) };
   const selected = selectedScenarios();
   const needsSystem = selected.some((s) => ['delivery', 'throughput', 'fanout'].includes(s));
   const needsLog = selected.some((s) => ['rebuild', 'replay'].includes(s));
