@@ -63,8 +63,12 @@ export class CommittedOffsets {
   }
 }
 
-/** How many chunk spans a raised write mark reaches past the chunk, so that it is raised once every few chunks only. */
+/**
+ * How far past the chunk a raised write mark reaches (chunk spans, and offsets at least), so
+ * that it is raised once every few chunks only, also for the small chunks of a live projection.
+ */
 const MARK_AHEAD_SPANS = 4n;
+const MARK_AHEAD_MIN = 1_000n;
 
 /**
  * The mark of a partition whose storage was written before write marks existed: rows of any
@@ -109,7 +113,8 @@ export class WriteMarks {
     if (next > mine) this.written.set(partition, next);
     if ((this.stored.get(partition) ?? -1n) < maxOf(next, loaded)) {
       const span = next - BigInt(firstOffset);
-      const mark = loaded === UNKNOWN_WRITE_MARK ? UNKNOWN_WRITE_MARK : next + MARK_AHEAD_SPANS * (span > 0n ? span : 1n);
+      const ahead = MARK_AHEAD_SPANS * span > MARK_AHEAD_MIN ? MARK_AHEAD_SPANS * span : MARK_AHEAD_MIN;
+      const mark = loaded === UNKNOWN_WRITE_MARK ? UNKNOWN_WRITE_MARK : next + ahead;
       await this.store.raiseWriteMark(partition, mark.toString());
       this.stored.set(partition, mark);
     }

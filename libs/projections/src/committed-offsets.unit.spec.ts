@@ -85,28 +85,28 @@ describe('WriteMarks', () => {
     expect(await marks.beforeWriting(1, '5', '6', false)).toBe(0n);
   });
 
-  it('raises the stored mark before the chunk is written, a few chunks ahead, so not for every chunk', async () => {
-    await marks.beforeWriting(0, '0', '10', false);
-    expect(raises).toEqual([[0, '50']]); // 10 + 4 spans of 10
-    await marks.beforeWriting(0, '10', '20', false);
-    await marks.beforeWriting(0, '20', '50', false);
+  it('raises the stored mark before the chunk is written, a few chunk spans ahead (1,000 offsets at least), so not for every chunk', async () => {
+    await marks.beforeWriting(0, '0', '1000', false);
+    expect(raises).toEqual([[0, '5000']]); // 1000 + 4 spans of 1000
+    await marks.beforeWriting(0, '1000', '2000', false);
+    await marks.beforeWriting(0, '2000', '5000', false);
     expect(raises).toHaveLength(1);
-    await marks.beforeWriting(0, '50', '51', false);
-    expect(raises).toEqual([[0, '50'], [0, '55']]);
-    expect(await store.writeMarks()).toEqual(new Map([[0, '55']]));
+    await marks.beforeWriting(0, '5000', '5001', false);
+    expect(raises).toEqual([[0, '5000'], [0, '6001']]); // a small chunk: 1,000 offsets ahead
+    expect(await store.writeMarks()).toEqual(new Map([[0, '6001']]));
   });
 
   it('a new instance (or one reset after a failure) treats everything below the stored mark as possibly written', async () => {
-    await marks.beforeWriting(0, '0', '10', false); // a crash after this chunk's rows were written: the mark is 50
+    await marks.beforeWriting(0, '0', '1000', false); // a crash after this chunk's rows were written: the mark is 5000
 
     const restarted = new WriteMarks(store);
-    expect(await restarted.beforeWriting(0, '0', '3', false)).toBe(50n);
-    expect(await restarted.beforeWriting(0, '3', '6', false)).toBe(50n);
-    expect(await restarted.beforeWriting(0, '50', '60', false)).toBe(50n);
-    expect(await restarted.beforeWriting(0, '60', '70', false)).toBe(60n);
+    expect(await restarted.beforeWriting(0, '0', '300', false)).toBe(5000n);
+    expect(await restarted.beforeWriting(0, '300', '600', false)).toBe(5000n);
+    expect(await restarted.beforeWriting(0, '5000', '6000', false)).toBe(5000n);
+    expect(await restarted.beforeWriting(0, '6000', '7000', false)).toBe(6000n);
 
     marks.reset();
-    expect(await marks.beforeWriting(0, '0', '10', false)).toBe(100n); // reloaded: the restarted instance raised it to 60 + 4 spans of 10
+    expect(await marks.beforeWriting(0, '0', '1000', false)).toBe(10_000n); // reloaded: the restarted instance raised it to 6000 + 4 spans of 1000
   });
 
   it('after reset() still counts what this instance wrote, even where no mark says so (storage dropped, say)', async () => {

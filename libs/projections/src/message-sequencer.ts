@@ -51,7 +51,10 @@ export class MessageDeduplicator {
     if (fromStart && this.forgotten.length === 0) return; // nothing to look up: every first occurrence passed through here
     const missing = messages.filter((m) => {
       const key = this.key(m.conversationId, m.messageId);
-      return !this.firstOffset.has(key) && !(fromStart && !this.forgotten.some((f) => f.mayHave(key)));
+      if (this.firstOffset.has(key)) return false;
+      if (!fromStart) return true;
+      const hashes = hashPair(key);
+      return this.forgotten.some((f) => f.mayHaveHashed(hashes));
     });
     const rows = await Promise.all(
       missing.map((m) => this.store.get(this.table, { conversation_id: m.conversationId, message_id: m.messageId })),
@@ -111,7 +114,11 @@ export class BloomFilter {
   }
 
   mayHave(value: string): boolean {
-    const [h1, h2] = hashPair(value);
+    return this.mayHaveHashed(hashPair(value));
+  }
+
+  /** `mayHave` with the value's hashPair computed once for several filters. */
+  mayHaveHashed([h1, h2]: readonly [number, number]): boolean {
     for (let i = 0; i < this.hashes; i++) {
       const bit = (h1 + i * h2) % this.size;
       if ((this.bits[bit >>> 5] & (1 << (bit & 31))) === 0) return false;
@@ -121,7 +128,7 @@ export class BloomFilter {
 }
 
 /** Two independent 32-bit hashes (FNV-1a from two bases, each finished by murmur3's mix), for double hashing. */
-function hashPair(value: string): [number, number] {
+export function hashPair(value: string): [number, number] {
   let a = 0x811c9dc5;
   let b = 0x050c5d1f;
   for (let i = 0; i < value.length; i++) {

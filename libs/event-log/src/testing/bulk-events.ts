@@ -121,6 +121,16 @@ export function* generateBulkEvents(options: BulkEventsOptions): Generator<BulkS
   const next = new Map<number, bigint>();
   for (let p = 0; p < options.partitionCount; p++) next.set(p, BigInt(options.startOffsets?.get(p) ?? '0'));
   const directPairs = new Set<string>();
+  /** Partitions of the active conversations (hashing the id for every event is a good part of the cost). */
+  const partitions = new Map<string, number>();
+  const partitionOf = (conversationId: string) => {
+    let partition = partitions.get(conversationId);
+    if (partition === undefined) {
+      partition = options.partitionFor(conversationId);
+      partitions.set(conversationId, partition);
+    }
+    return partition;
+  };
   const active: ActiveConversation[] = [];
   let remaining = options.events;
   let clock = 0;
@@ -138,7 +148,7 @@ export function* generateBulkEvents(options: BulkEventsOptions): Generator<BulkS
     const events = decideConversation(command, state);
     if (events.length === 0) return null;
     const { conversationId, actorId, now: occurredAt } = command.data;
-    const partition = options.partitionFor(conversationId);
+    const partition = partitionOf(conversationId);
     const id = commandId();
     const positions = events.map(() => {
       const offset = next.get(partition)!;
@@ -236,7 +246,7 @@ export function* generateBulkEvents(options: BulkEventsOptions): Generator<BulkS
   const duplicate = (conversation: ActiveConversation): BulkStep => {
     const event = conversation.pendingDuplicate!;
     conversation.pendingDuplicate = undefined;
-    const partition = options.partitionFor(conversation.id);
+    const partition = partitionOf(conversation.id);
     const offset = next.get(partition)!;
     next.set(partition, offset + 1n);
     const position = { partition, offset: offset.toString() };
@@ -259,6 +269,7 @@ export function* generateBulkEvents(options: BulkEventsOptions): Generator<BulkS
       if (step && --conversation.remaining <= 0 && !conversation.pendingDuplicate && active.length > 1) {
         active[index] = active[active.length - 1];
         active.pop();
+        partitions.delete(conversation.id);
       }
     }
     if (!step) continue;
