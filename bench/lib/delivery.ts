@@ -99,6 +99,9 @@ export async function waitUntilLive(http: GraphqlHttp, target: DeliveryTarget, p
   throw new Error(`Not every one of ${subscriptions} subscriptions was live after ${timeoutMs} ms`);
 }
 
+/** The same limits for Parley and the bare server, so that their figures compare. */
+export const DELIVERY_LIMITS = { deadlineMs: 10_000, maxInFlight: 5_000 } as const;
+
 export interface DeliveryOptions {
   readonly label: string;
   readonly rate: number;

@@ -1,7 +1,7 @@
 // Scenario 1, delivery latency: sendMessage at fixed offered rates (open loop) across many
 // conversations, subscribers spread over both API instances; latency per (message,
 // subscriber) from the scheduled send to the receipt, with a timestamp at each hop.
-import { measureDelivery, subscriptionSpecs, waitUntilLive, warmUp, type DeliveryResult } from '../lib/delivery';
+import { DELIVERY_LIMITS, measureDelivery, subscriptionSpecs, waitUntilLive, warmUp, type DeliveryResult } from '../lib/delivery';
 import { GraphqlHttp } from '../lib/graphql-http';
 import { ParleyClient, projectorDrained, watchNotifications } from '../lib/parley';
 import { progress, runScenario } from '../lib/scenario';
@@ -50,8 +50,7 @@ runScenario<DeliveryInput, DeliveryOutput>(
           rate,
           durationMs: input.durationMs,
           warmupMs: input.warmupMs,
-          deadlineMs: 10_000,
-          maxInFlight: 5_000,
+          ...DELIVERY_LIMITS,
           subscribersPerConversation: input.subscribersPerConversation,
           settle: () => projectorDrained(input.system, 60_000),
           notifiedAt: notifications.notifiedAt,

@@ -4,7 +4,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { sleep } from '../lib/clock';
-import { measureDelivery, subscriptionSpecs, waitUntilLive, type Conversation, type DeliveryResult } from '../lib/delivery';
+import { DELIVERY_LIMITS, measureDelivery, subscriptionSpecs, waitUntilLive, type Conversation, type DeliveryResult } from '../lib/delivery';
 import { GraphqlHttp } from '../lib/graphql-http';
 import { rssBytes } from '../lib/rss';
 import { progress, runScenario } from '../lib/scenario';
@@ -50,8 +50,7 @@ runScenario<RawGraphqlWsInput, RawGraphqlWsOutput>(
         rate,
         durationMs: input.durationMs,
         warmupMs: input.warmupMs,
-        deadlineMs: 10_000,
-        maxInFlight: 5_000,
+        ...DELIVERY_LIMITS,
         subscribersPerConversation: input.subscribersPerConversation,
         pids: { 'bare-server': server!.pid! },
       });
