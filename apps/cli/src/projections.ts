@@ -57,10 +57,13 @@ export async function listProjections(catalog: ProjectionCatalog, io: Projection
   );
 }
 
+const unknownProjection = (name: string, statuses: readonly ProjectionStatus[]) =>
+  new CliError(`No projection named ${JSON.stringify(name)} (known: ${statuses.map((s) => s.name).join(', ') || 'none yet'})`);
+
 async function known(catalog: ProjectionCatalog, name: string): Promise<ProjectionStatus> {
   const statuses = await catalog.statuses();
   const status = statuses.find((s) => s.name === name);
-  if (!status) throw new CliError(`No projection named ${JSON.stringify(name)} (known: ${statuses.map((s) => s.name).join(', ') || 'none yet'})`);
+  if (!status) throw unknownProjection(name, statuses);
   return status;
 }
 
@@ -99,9 +102,8 @@ export interface RebuildOptions {
  * command does not stop the rebuild; the projector carries on (and resumes it after a restart).
  */
 export async function rebuildProjection(catalog: ProjectionCatalog, io: ProjectionsIo, name: string, options: RebuildOptions = {}): Promise<void> {
-  await known(catalog, name);
   const request = await catalog.requestRebuild(name);
-  if (request.outcome === 'unknown') throw new CliError(`No projection named ${JSON.stringify(name)}`);
+  if (request.outcome === 'unknown') throw unknownProjection(name, await catalog.statuses());
   if (request.outcome === 'conflict') {
     throw new CliError(`A rebuild of ${name} (v${request.versions.rebuilding}) is already running; follow it with: parley projections status ${name}`);
   }

@@ -36,15 +36,16 @@ export class ProjectionRunner {
   private lastAppliedAt = 0;
   private readonly startedAt = new Date();
   private lastStatusWrite = 0;
-  private publishing = true;
+  private publishing: boolean;
 
   constructor(
     readonly projection: Projection,
     private readonly deps: RunnerDeps,
-    private role: RunnerRole = 'serving',
+    role: RunnerRole = 'serving',
   ) {
     this.logger = new Logger(`projection:${projection.name}:v${projection.version}`);
     this.state = role === 'serving' ? 'LIVE' : 'REBUILDING';
+    this.publishing = role === 'serving';
   }
 
   /** A rebuilt version starts publishing its changes (before it takes over, so no change goes unannounced). */
@@ -54,7 +55,6 @@ export class ProjectionRunner {
 
   /** The rebuilt version now serves reads. */
   promote(): void {
-    this.role = 'serving';
     this.publishing = true;
     if (this.state === 'REBUILDING') this.state = 'LIVE';
     void this.saveStatus(true);
@@ -77,7 +77,6 @@ export class ProjectionRunner {
       from.set(p, checkpoints.get(p) ?? '0');
       this.applied.set(p, BigInt(from.get(p)!));
     }
-    this.publishing = this.role === 'serving';
     this.consumer = await this.deps.log.consume({ from }, (batch) => this.onBatch(batch));
     this.consumer.done.catch((err: unknown) => this.fail(`reading the event log: ${(err as Error).message}`));
     await this.saveStatus(true);
