@@ -12,12 +12,15 @@ import { runChild } from './lib/child';
 import { now } from './lib/clock';
 import { machineInfo } from './lib/machine';
 import { makePlan, SCENARIOS, type Plan, type ScenarioName } from './lib/plan';
-import { formatStages, formatTable, tableRows, type Outcome, type Results } from './lib/report';
-import { dropResources, ROOT, startSystem, stopApps, type AppProcess, type SystemInfo } from './lib/system';
+import { formatCommand, formatStages, formatTable, tableRows, type Outcome, type Results } from './lib/report';
+import { dropResources, infrastructurePids, ROOT, startSystem, stopApps, type AppProcess, type SystemInfo } from './lib/system';
 
 const { values: args } = parseArgs({
   options: { quick: { type: 'boolean', default: false }, only: { type: 'string' }, events: { type: 'string' } },
 });
+
+/** The scenarios that drive the bench's own Parley system. */
+const SYSTEM_SCENARIOS: readonly ScenarioName[] = ['command', 'delivery', 'throughput', 'fanout'];
 
 function selectedScenarios(): ScenarioName[] {
   if (!args.only) return [...SCENARIOS];
@@ -43,14 +46,17 @@ async function redisVersion(env: Record<string, string>): Promise<string> {
 }
 
 /** The input each scenario process gets. */
-function inputs(plan: Plan, system: SystemInfo | undefined, bulk: { topic: string; keyspace: string }, env: Record<string, string>): Record<ScenarioName | 'bulk-log', unknown> {
+function inputs(plan: Plan, system: SystemInfo | undefined, bulk: { topic: string; keyspace: string }, env: Record<string, string>, kafkaPid: number | undefined): Record<ScenarioName | 'bulk-log', unknown> {
   const rates = plan.delivery.rates;
   const log = { env, topic: bulk.topic, partitions: plan.partitions, events: plan.bulkEvents };
+  // The bare coalescing producer runs at the command scenario's rates, windows and warm-ups.
+  const producer = { rates: plan.command.rates, durationMs: plan.command.durationMs, warmupMs: plan.command.warmupMs };
   return {
-    'raw-kafka': { rates, durationMs: plan.raw.durationMs, partitions: plan.partitions },
+    'raw-kafka': { rates, durationMs: plan.raw.durationMs, partitions: plan.partitions, producer, kafkaPid },
     'raw-redis': { rates, durationMs: plan.raw.durationMs },
     'raw-cassandra': { writes: plan.raw.cassandraWrites, concurrency: plan.raw.cassandraConcurrency },
     'raw-graphql-ws': { ...plan.delivery, memorySubscriptions: plan.fanout.sizes[0] },
+    command: { system, ...plan.command },
     delivery: { system, ...plan.delivery },
     throughput: { system, ...plan.throughput },
     fanout: { system, ...plan.fanout },
@@ -66,7 +72,7 @@ async function main(): Promise<void> {
   // --events N: the size of the rebuild/replay log (default 1,000,000; 100,000 with --quick).
   const plan: Plan = { ...makePlan(args.quick), ...(args.events ? { bulkEvents: Number(args.events) } : {}) };
   const selected = selectedScenarios();
-  const needsSystem = selected.some((s) => ['delivery', 'throughput', 'fanout'].includes(s));
+  const needsSystem = selected.some((s) => SYSTEM_SCENARIOS.includes(s));
   const needsLog = selected.some((s) => ['rebuild', 'replay'].includes(s));
   const connectionEnv = infrastructureEnv();
   const env = { ...(process.env as Record<string, string>), ...connectionEnv };
@@ -107,12 +113,14 @@ async function main(): Promise<void> {
       (results as Record<string, Outcome<unknown>>)[name] = outcome;
       return outcome.ok;
     };
-    const scenarioInputs = inputs(plan, system, bulk, env);
+    // The broker's CPU per message of the bare producer (scripts/infra.mjs records its pid).
+    const kafkaPid = selected.includes('raw-kafka') ? (system?.pids.kafka ?? (await infrastructurePids(env)).kafka) : undefined;
+    const scenarioInputs = inputs(plan, system, bulk, env, kafkaPid);
     // The bulk log first when a raw part reads it too (the plain kafka read of the same log).
     const logOk = needsLog ? await run('bulk-log', scenarioInputs['bulk-log']) : false;
     for (const name of selected) {
       if (interrupted) break;
-      if (['delivery', 'throughput', 'fanout'].includes(name) && !system) continue;
+      if (SYSTEM_SCENARIOS.includes(name) && !system) continue;
       if (['rebuild', 'replay'].includes(name) && !logOk) continue;
       const input = name === 'raw-kafka' && logOk ? { ...(scenarioInputs[name] as object), bulk: { topic: bulk.topic, events: plan.bulkEvents } } : scenarioInputs[name];
       await run(name, input);
@@ -128,6 +136,8 @@ async function main(): Promise<void> {
   console.log(formatTable(rows));
   const stages = formatStages(results.delivery?.ok ? results.delivery.result : undefined, machine.cores);
   if (stages) console.log(`\n${stages}`);
+  const command = formatCommand(results.command?.ok ? results.command.result : undefined, machine.cores);
+  if (command) console.log(`\n${command}`);
   console.log(`\nTotal: ${(elapsedMs / 1000).toFixed(0)} s`);
 
   const dir = join(ROOT, 'bench/results');

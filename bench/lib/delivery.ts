@@ -1,5 +1,5 @@
 import { now, sleep } from './clock';
-import { measureCpu } from './cpu';
+import { cpuMsPer, cpuPercent, measureCpuTime } from './cpu';
 import type { GraphqlHttp } from './graphql-http';
 import { openLoop } from './open-loop';
 import { distribution, perSecond, type Distribution } from './stats';
@@ -144,6 +144,15 @@ export interface DeliveryResult {
   readonly stages?: Record<string, Distribution>;
   /** CPU use per process over the measured window (sending and delivery), % of one core. */
   readonly cpuPercent: Record<string, number>;
+  /** The same in CPU ms, and the window's wall time (from the first send until every receipt or the deadline). */
+  readonly cpuMs: Record<string, number>;
+  readonly cpuWindowMs: number;
+  /**
+   * CPU ms per message acknowledged (each then delivered to its subscribers) of each process of
+   * the system under test (`pids`: the apps, Kafka, Cassandra, Redis; not the generator or the
+   * subscribers), and of all of them together.
+   */
+  readonly serverCpuMsPerMessage: { readonly perProcess: Record<string, number>; readonly all: number };
 }
 
 interface Sent {
@@ -186,13 +195,13 @@ export async function measureDelivery(http: GraphqlHttp, target: DeliveryTarget,
   await options.settle?.();
   const prefix = `m${options.label}-`;
   const sent: Sent[] = [];
-  const cpu = measureCpu({ ...options.pids, generator: process.pid, ...Object.fromEntries(pool.pids.map((pid, i) => [`subscribers-${i + 1}`, pid])) });
+  const cpu = measureCpuTime({ ...options.pids, generator: process.pid, ...Object.fromEntries(pool.pids.map((pid, i) => [`subscribers-${i + 1}`, pid])) });
   const loop = await sendAtRate(http, target, prefix, options.rate, options.durationMs, options.maxInFlight, sent, options.subscribersPerConversation);
   const ok = sent.filter((s) => s.outcome && !s.outcome.error);
   const expectedReceipts = ok.reduce((n, s) => n + s.expected, 0);
   const deadline = now() + options.deadlineMs;
   while (now() < deadline && (await pool.count(prefix)).receipts < expectedReceipts) await sleep(200);
-  const cpuPercent = cpu();
+  const cpuTime = cpu();
   const receipts: Receipts = await pool.collect(prefix);
 
   const latency: number[] = [];
@@ -238,7 +247,10 @@ export async function measureDelivery(http: GraphqlHttp, target: DeliveryTarget,
     latency: distribution(latency),
     mutation: distribution(mutation),
     generatorLateness: loop.lateness,
-    cpuPercent,
+    cpuPercent: cpuPercent(cpuTime),
+    cpuMs: cpuTime.cpuMs,
+    cpuWindowMs: Math.round(cpuTime.elapsedMs),
+    serverCpuMsPerMessage: cpuMsPer(cpuTime.cpuMs, Object.keys(options.pids ?? {}), sent.filter((s) => s?.outcome && !s.outcome.error).length),
     ...(options.notifiedAt
       ? {
           stages: {

@@ -1,5 +1,5 @@
 /** Every scenario, in the order a run goes through them. */
-export const SCENARIOS = ['raw-kafka', 'raw-redis', 'raw-cassandra', 'raw-graphql-ws', 'delivery', 'throughput', 'fanout', 'rebuild', 'replay'] as const;
+export const SCENARIOS = ['raw-kafka', 'raw-redis', 'raw-cassandra', 'raw-graphql-ws', 'command', 'delivery', 'throughput', 'fanout', 'rebuild', 'replay'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 /** What one run does: `--quick` shortens everything to stay under 5 minutes, the full run under 30. */
@@ -13,7 +13,21 @@ export interface Plan {
     readonly conversations: number;
     readonly subscribersPerConversation: number;
     readonly workers: number;
-    /** Unmeasured traffic at 200 messages/s on the fresh conversations before the first rate. */
+    /** Unmeasured traffic at 100 messages/s on the fresh conversations before the first rate. */
+    readonly initialWarmupMs: number;
+  };
+  /**
+   * sendMessage alone (no subscribers), open loop through both API instances; the bare
+   * coalescing producer of raw-kafka runs at the same rates, windows and warm-ups.
+   */
+  readonly command: {
+    readonly rates: readonly number[];
+    readonly durationMs: number;
+    /** Unmeasured traffic at each rate before its window. */
+    readonly warmupMs: number;
+    readonly conversations: number;
+    readonly membersPerConversation: number;
+    /** Unmeasured traffic at 100 messages/s on the fresh conversations before the first rate. */
     readonly initialWarmupMs: number;
   };
   readonly throughput: { readonly rates: readonly number[]; readonly windowMs: number; readonly conversations: number; readonly initialWarmupMs: number };
@@ -40,6 +54,14 @@ export function makePlan(quick: boolean): Plan {
   return {
     mode: quick ? 'quick' : 'full',
     partitions: 12,
+    command: {
+      rates: [500, 1_000],
+      durationMs: quick ? 6_000 : 20_000,
+      warmupMs: quick ? 2_000 : 5_000,
+      conversations: 50,
+      membersPerConversation: 4,
+      initialWarmupMs,
+    },
     delivery,
     throughput: {
       initialWarmupMs,
@@ -51,10 +73,11 @@ export function makePlan(quick: boolean): Plan {
     bulkEvents: quick ? 100_000 : 1_000_000,
     raw: { durationMs: quick ? 3_000 : 10_000, cassandraWrites: quick ? 30_000 : 200_000, cassandraConcurrency: 64 },
     timeoutsMs: {
-      'raw-kafka': (quick ? 2 : 4) * MINUTE,
+      'raw-kafka': (quick ? 2 : 5) * MINUTE,
       'raw-redis': (quick ? 1 : 2) * MINUTE,
       'raw-cassandra': (quick ? 1 : 3) * MINUTE,
       'raw-graphql-ws': (quick ? 2 : 4) * MINUTE,
+      command: (quick ? 3 : 6) * MINUTE,
       delivery: (quick ? 2 : 8) * MINUTE,
       throughput: (quick ? 2 : 12) * MINUTE,
       fanout: (quick ? 2 : 6) * MINUTE,

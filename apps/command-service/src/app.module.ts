@@ -9,9 +9,10 @@ import { JoinConversationHandler } from './commands/join-conversation/join-conve
 import { LeaveConversationHandler } from './commands/leave-conversation/leave-conversation.handler';
 import { MarkReadHandler } from './commands/mark-read/mark-read.handler';
 import { SendMessageHandler } from './commands/send-message/send-message.handler';
-import { ConversationStateStore } from './conversation-state/conversation-state.store';
 import { CommandServiceController } from './grpc/command-service.controller';
 import { HealthController } from './health/health.controller';
+import { OwnerForwarder } from './grpc/owner-forwarder';
+import { PartitionWriters } from './writer/partition-writers';
 
 @Module({})
 export class CommandServiceModule implements OnApplicationShutdown {
@@ -36,7 +37,8 @@ export class CommandServiceModule implements OnApplicationShutdown {
             return log;
           },
         },
-        ConversationStateStore,
+        PartitionWriters,
+        OwnerForwarder,
         CommandExecutor,
         CreateConversationHandler,
         JoinConversationHandler,

@@ -62,9 +62,74 @@ export interface EventLog {
   offsetsForTime(timestampMs: number): Promise<PartitionOffsets>;
   /** Delivers batches in log order per partition; the next batch of a partition waits for the handler. */
   consume(options: ConsumeOptions, handler: (batch: EventBatch) => Promise<void>): Promise<EventConsumer>;
+  /**
+   * Joins the group of writers sharing the partitions (docs/adr/0008): each partition has one
+   * owner at a time, and every rebalance tells each member its partitions.
+   */
+  own(options: OwnershipOptions, handler: OwnershipHandler): Promise<PartitionOwnership>;
+}
+
+export interface OwnershipOptions {
+  /** The group of writers (one per events topic). */
+  readonly group: string;
+  /** Where other members reach this one (host:port), published to the group. */
+  readonly address: string;
+  /**
+   * How appenders are fenced (docs/adr/0008). 'lease': an appender appends only while its
+   * member's group membership is fresh (a heartbeat within the lease), through the shared
+   * coalescing producer; a member that missed its heartbeats long enough to lose its partitions
+   * has stopped appending before another member can have them. 'transaction': one transactional
+   * producer per partition, one transaction per append: the broker fences the old holder.
+   */
+  readonly fencing?: 'lease' | 'transaction';
+}
+
+/** Called by the ownership in order; none of them may throw. */
+export interface OwnershipHandler {
+  /** A rebalance gave this member exactly these partitions (any earlier set is gone). */
+  assigned(partitions: readonly number[]): void;
+  /** Events of a partition being read again (after `reread`), in log order. */
+  events(batch: EventBatch): void;
+  /** A reread partition has been read up to the end it had when the reread started. */
+  caughtUp(partition: number, nextOffset: bigint): void;
+}
+
+export interface PartitionOwnership {
+  /**
+   * Opens an owned partition for appending; appends fail with FencedError once another appender
+   * may hold the partition. With 'transaction' fencing, opening fences every appender opened
+   * before it for the partition, in any process, and aborts an append of theirs under way; with
+   * 'lease' fencing, an appender stops once its member's lease lapses or the partition is
+   * reassigned. Open first, then `reread`: the read then sees everything the previous holder
+   * could append.
+   */
+  openAppender(partition: number): Promise<PartitionAppender>;
+  /** Reads an owned partition again from its start (through `events`, then `caughtUp`). */
+  reread(partition: number): Promise<void>;
+  /** Each partition's owner, by the address it published, as the group knows it now. */
+  owners(): Promise<ReadonlyMap<number, string>>;
+  /** Leaves the group (its partitions go to the other members). */
+  stop(): Promise<void>;
 }
 
 export const EVENT_LOG = Symbol('EVENT_LOG');
+
+export interface PartitionAppender {
+  readonly partition: number;
+  /**
+   * Appends events of conversations of this partition, in order: all of them or none. Positions
+   * are consecutive; the next append starts `offsetsAfterAppend` offsets after the last of them
+   * (room for the commit marker of a transaction).
+   */
+  append(events: readonly NewEvent[]): Promise<LogPosition[]>;
+  readonly offsetsAfterAppend: number;
+  close(): Promise<void>;
+}
+
+/** An appender's writes were refused because a newer appender was opened for its partition. */
+export class FencedError extends Error {
+  override readonly name = 'FencedError';
+}
 
 /** Appends are per conversation: one conversation is one partition, one order. */
 export function assertOneConversation(conversationId: string, events: readonly NewEvent[]): void {

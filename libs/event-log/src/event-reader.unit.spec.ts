@@ -1,6 +1,6 @@
 import type { ConversationEvent, ConversationEventType } from '@parley/domain';
 import { encodeCursor } from './cursor';
-import type { ConsumeOptions, EventBatch, EventConsumer, EventLog, NewEvent, RecordedEvent } from './event-log.port';
+import type { ConsumeOptions, EventBatch, EventConsumer, EventLog, NewEvent, OwnershipHandler, OwnershipOptions, RecordedEvent } from './event-log.port';
 import {
   decodeEventsPosition,
   encodeEventsPosition,
@@ -73,6 +73,9 @@ class TrackingLog implements EventLog {
   }
   append(id: string, events: readonly NewEvent[]) {
     return this.inner.append(id, events);
+  }
+  own(options: OwnershipOptions, handler: OwnershipHandler) {
+    return this.inner.own(options, handler);
   }
   endOffsets() {
     return this.inner.endOffsets();

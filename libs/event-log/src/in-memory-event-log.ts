@@ -1,7 +1,20 @@
 import type { LogPosition } from '@parley/domain';
 import { EventEmitter } from 'node:events';
 import { decodeEvent, encodeEvent } from './event-codec';
-import { assertOneConversation, type ConsumeOptions, type EventBatch, type EventConsumer, type EventLog, type NewEvent, type PartitionOffsets } from './event-log.port';
+import {
+  assertOneConversation,
+  FencedError,
+  type ConsumeOptions,
+  type EventBatch,
+  type EventConsumer,
+  type EventLog,
+  type NewEvent,
+  type OwnershipHandler,
+  type OwnershipOptions,
+  type PartitionAppender,
+  type PartitionOffsets,
+  type PartitionOwnership,
+} from './event-log.port';
 import { partitionForConversation } from './partitioning';
 
 interface StoredRecord {
@@ -26,8 +39,14 @@ export class InMemoryEventLog implements EventLog {
   }
 
   async append(conversationId: string, events: readonly NewEvent[]): Promise<LogPosition[]> {
-    const partition = this.partitionFor(conversationId);
     assertOneConversation(conversationId, events);
+    return this.appendToPartition(this.partitionFor(conversationId), events);
+  }
+
+  async appendToPartition(partition: number, events: readonly NewEvent[]): Promise<LogPosition[]> {
+    for (const e of events) {
+      if (this.partitionFor(e.event.data.conversationId) !== partition) throw new Error(`Event ${e.metadata.eventId} does not belong in partition ${partition}`);
+    }
     const records = this.partitions[partition];
     const positions = events.map((e) => {
       records.push({ bytes: encodeEvent(e), timestampMs: Date.parse(e.metadata.occurredAt) });
@@ -35,6 +54,23 @@ export class InMemoryEventLog implements EventLog {
     });
     this.appended.emit('append');
     return positions;
+  }
+
+  private readonly epochs = new Map<number, number>();
+
+  /** An appender that fails with FencedError once a newer one was opened for its partition. */
+  openAppender(partition: number): PartitionAppender {
+    const epoch = (this.epochs.get(partition) ?? 0) + 1;
+    this.epochs.set(partition, epoch);
+    return {
+      partition,
+      offsetsAfterAppend: 0,
+      append: async (events) => {
+        if (this.epochs.get(partition) !== epoch) throw new FencedError(`partition ${partition}: a newer appender was opened`);
+        return this.appendToPartition(partition, events);
+      },
+      close: async () => undefined,
+    };
   }
 
   async endOffsets(): Promise<PartitionOffsets> {
@@ -48,6 +84,22 @@ export class InMemoryEventLog implements EventLog {
         return [partition, String(index === -1 ? records.length : index)];
       }),
     );
+  }
+
+  /** A group of one: this member owns every partition; a reread delivers the partition at once. */
+  async own(options: OwnershipOptions, handler: OwnershipHandler): Promise<PartitionOwnership> {
+    queueMicrotask(() => handler.assigned(this.partitions.map((_, partition) => partition)));
+    return {
+      reread: async (partition) => {
+        const records = this.partitions[partition];
+        const events = records.map((r, offset) => ({ ...decodeEvent(r.bytes), position: { partition, offset: String(offset) } }));
+        handler.events({ partition, events, highWatermark: String(records.length), nextOffset: String(records.length) });
+        handler.caughtUp(partition, BigInt(records.length));
+      },
+      openAppender: async (partition) => this.openAppender(partition),
+      owners: async () => new Map(this.partitions.map((_, partition) => [partition, options.address])),
+      stop: async () => undefined,
+    };
   }
 
   async consume(options: ConsumeOptions, handler: (batch: EventBatch) => Promise<void>): Promise<EventConsumer> {

@@ -1,7 +1,7 @@
 import type { LogPosition } from '@parley/domain';
 import type { Admin, Consumer, EachBatchPayload, Kafka, Message, Producer } from 'kafkajs';
 import { randomUUID } from 'node:crypto';
-import { decodeEvent, encodeEvent, EventDecodeError } from './event-codec';
+import { decodeEvent, EventDecodeError } from './event-codec';
 import {
   assertOneConversation,
   type ConsumeOptions,
@@ -9,14 +9,21 @@ import {
   type EventConsumer,
   type EventLog,
   type NewEvent,
+  type OwnershipHandler,
+  type OwnershipOptions,
   type PartitionOffsets,
+  type PartitionOwnership,
   type RecordedEvent,
 } from './event-log.port';
 import { ensureCompactedTopic } from './kafka-client';
+import { toMessage } from './kafka-message';
+import { KafkaPartitionOwnership } from './kafka-partition-ownership';
 import { partitionForConversation } from './partitioning';
 
 interface PendingAppend {
   readonly partition: number;
+  /** Checked again right before the request goes out (a leased appender's lease). */
+  readonly guard?: () => Error | undefined;
   readonly messages: Message[];
   readonly resolve: (positions: LogPosition[]) => void;
   readonly reject: (err: unknown) => void;
@@ -73,19 +80,14 @@ export class KafkaEventLog implements EventLog {
 
   async append(conversationId: string, events: readonly NewEvent[]): Promise<LogPosition[]> {
     assertOneConversation(conversationId, events);
-    if (events.length === 0) return [];
-    const partition = this.partitionFor(conversationId);
-    const messages = events.map(
-      (e): Message => ({
-        key: e.metadata.eventId,
-        value: Buffer.from(encodeEvent(e)),
-        partition,
-        timestamp: String(Date.parse(e.metadata.occurredAt)),
-        headers: { type: e.event.type, conversation_id: conversationId },
-      }),
-    );
+    return this.appendToPartition(this.partitionFor(conversationId), events);
+  }
+
+  private appendToPartition(partition: number, events: readonly NewEvent[], guard?: () => Error | undefined): Promise<LogPosition[]> {
+    if (events.length === 0) return Promise.resolve([]);
+    const messages = events.map((e) => toMessage(e, partition));
     return new Promise((resolve, reject) => {
-      this.queue.push({ partition, messages, resolve, reject });
+      this.queue.push({ partition, messages, resolve, reject, guard });
       if (!this.sending) void this.flush();
     });
   }
@@ -93,8 +95,13 @@ export class KafkaEventLog implements EventLog {
   private async flush(): Promise<void> {
     this.sending = true;
     while (this.queue.length > 0) {
-      const batch = this.queue;
+      const batch = this.queue.filter((pending) => {
+        const refused = pending.guard?.();
+        if (refused) pending.reject(refused);
+        return !refused;
+      });
       this.queue = [];
+      if (batch.length === 0) continue;
       try {
         const results = await this.producer.send({ topic: this.topic, acks: -1, messages: batch.flatMap((p) => p.messages) });
         // kafkajs keeps the given order within a partition; offsets are consecutive from baseOffset.
@@ -123,6 +130,10 @@ export class KafkaEventLog implements EventLog {
     const [atTime, ends] = await Promise.all([this.admin.fetchTopicOffsetsByTimestamp(this.topic, timestampMs), this.endOffsets()]);
     // Kafka answers -1 when no record is that late: start at the end.
     return new Map(atTime.map((o) => [o.partition, o.offset === '-1' ? ends.get(o.partition)! : o.offset]));
+  }
+
+  own(options: OwnershipOptions, handler: OwnershipHandler): Promise<PartitionOwnership> {
+    return KafkaPartitionOwnership.join(this.kafka, this.topic, options, handler, (partition, events, guard) => this.appendToPartition(partition, events, guard));
   }
 
   async consume(options: ConsumeOptions, handler: (batch: EventBatch) => Promise<void>): Promise<EventConsumer> {
@@ -167,13 +178,49 @@ export class KafkaEventLog implements EventLog {
       return handle;
     }
 
+    /** Per partition: the last offset of the last batch eachBatch saw, the offset after the last batch handled, the handler's chain. */
+    const seen = new Map<number, string>();
+    const handled = new Map<number, bigint>();
+    const chains = new Map<number, Promise<void>>();
+    const deliver = async (partition: number, events: RecordedEvent[], lastOffset: bigint, highWatermark: string): Promise<boolean> => {
+      const end = until ? BigInt(until.get(partition) ?? '0') : undefined;
+      const nextOffset = end !== undefined && lastOffset + 1n > end ? end : lastOffset + 1n;
+      try {
+        await handler({ partition, events, highWatermark, nextOffset: nextOffset.toString() });
+      } catch (err) {
+        void finish(err);
+        return false;
+      }
+      handled.set(partition, nextOffset);
+      if (end !== undefined && nextOffset >= end) {
+        finished.add(partition);
+        if (finished.size >= this.partitionCount) void finish();
+      }
+      return true;
+    };
+
     await consumer.connect();
     await consumer.subscribe({ topic: this.topic, fromBeginning: from !== 'latest' });
+    // A fetch that returns only transaction markers (or aborted records) never reaches eachBatch;
+    // its progress is handed on as an empty batch, so readers reach the end of a partition whose
+    // last records are markers (docs/adr/0008).
+    consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+      const { partition } = payload;
+      const lastOffset = BigInt(payload.lastOffset);
+      const start = BigInt(startAt?.get(partition) ?? '0');
+      if (seen.get(partition) === payload.lastOffset) return; // eachBatch had it
+      if (finished.has(partition) || stopping || lastOffset < (handled.get(partition) ?? start)) return;
+      handled.set(partition, lastOffset + 1n);
+      const previous = chains.get(partition) ?? Promise.resolve();
+      chains.set(partition, previous.then(() => deliver(partition, [], lastOffset, payload.highWatermark).then(() => undefined)));
+    });
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
       eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload) => {
         const partition = batch.partition;
+        seen.set(partition, batch.lastOffset());
+        await chains.get(partition);
         if (finished.has(partition)) return;
         const start = startAt ? BigInt(startAt.get(partition) ?? '0') : undefined;
         const end = until ? BigInt(until.get(partition) ?? '0') : undefined;
@@ -191,21 +238,10 @@ export class KafkaEventLog implements EventLog {
             return;
           }
         }
-        const lastOffset = BigInt(batch.lastOffset());
-        const nextOffset = end !== undefined && lastOffset + 1n > end ? end : lastOffset + 1n;
         if (!isRunning() || isStale()) return;
-        try {
-          await handler({ partition, events, highWatermark: batch.highWatermark, nextOffset: nextOffset.toString() });
-        } catch (err) {
-          void finish(err);
-          return;
-        }
+        if (!(await deliver(partition, events, BigInt(batch.lastOffset()), batch.highWatermark))) return;
         resolveOffset(batch.lastOffset());
         await heartbeat();
-        if (end !== undefined && nextOffset >= end) {
-          finished.add(partition);
-          if (finished.size >= this.partitionCount) void finish();
-        }
       },
     });
     if (startAt) {

@@ -4,7 +4,13 @@ import { join } from 'node:path';
 import type * as api from './generated/parley/commands/v1/command_service';
 import { COMMAND_SERVICE_PROTO, protoRoot } from './proto-root';
 
-type Unary<Req, Res> = (request: Req, options?: { deadlineMs?: number }) => Promise<Res>;
+export interface CallOptions {
+  readonly deadlineMs?: number;
+  /** Extra request metadata (e.g. that a command-service instance forwarded the call). */
+  readonly metadata?: Readonly<Record<string, string>>;
+}
+
+type Unary<Req, Res> = (request: Req, options?: CallOptions) => Promise<Res>;
 
 /** The command service's API as promises; errors are grpc-js ServiceErrors (code, details, metadata). */
 export interface CommandServiceClient {
@@ -28,12 +34,15 @@ export function createCommandServiceClient(url: string): CommandServiceClient {
   const client = new pkg.parley.commands.v1.CommandService(url, credentials.createInsecure());
   const unary =
     <Req, Res>(method: string): Unary<Req, Res> =>
-    (request, { deadlineMs = 10_000 } = {}) =>
-      new Promise<Res>((resolve, reject) =>
-        client[method](request, new Metadata(), { deadline: Date.now() + deadlineMs }, (err: ServiceError | null, res: Res) =>
+    (request, { deadlineMs = 10_000, metadata = {} } = {}) => {
+      const sent = new Metadata();
+      for (const [key, value] of Object.entries(metadata)) sent.set(key, value);
+      return new Promise<Res>((resolve, reject) =>
+        client[method](request, sent, { deadline: Date.now() + deadlineMs }, (err: ServiceError | null, res: Res) =>
           err ? reject(err) : resolve(res),
         ),
       );
+    };
   return {
     createConversation: unary('createConversation'),
     joinConversation: unary('joinConversation'),

@@ -6,5 +6,6 @@ export {
   createCommandServiceClient,
   PROTO_LOADER_OPTIONS,
   type CommandServiceClient,
+  type CallOptions,
   type CommandServiceError,
 } from './command-service.client';

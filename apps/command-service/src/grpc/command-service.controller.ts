@@ -5,13 +5,21 @@ import { CommandBus } from '@nestjs/cqrs';
 import { plainToInstance } from 'class-transformer';
 import { validateSync, type ValidationError } from 'class-validator';
 import type { Decision } from '../commands/command-executor';
-import { CreateConversationCommand, CreateConversationRequestDto } from '../commands/create-conversation/create-conversation.command';
+import {
+  conversationIdFor,
+  CreateConversationCommand,
+  CreateConversationRequestDto,
+} from '../commands/create-conversation/create-conversation.command';
 import { JoinConversationCommand, JoinConversationRequestDto } from '../commands/join-conversation/join-conversation.command';
 import { LeaveConversationCommand, LeaveConversationRequestDto } from '../commands/leave-conversation/leave-conversation.command';
 import { MarkReadCommand, MarkReadRequestDto } from '../commands/mark-read/mark-read.command';
 import { SendMessageCommand, SendMessageRequestDto } from '../commands/send-message/send-message.command';
+import type { Metadata } from '@grpc/grpc-js';
 import { Histogram } from 'prom-client';
-import { invalidArgument, toRpcException } from './grpc-errors';
+import { CommandServiceConfig } from '../command-service.config';
+import { PartitionWriters } from '../writer/partition-writers';
+import { invalidArgument, toRpcException, UnavailableError } from './grpc-errors';
+import { FORWARDED_METADATA, OwnerForwarder, type CommandMethod } from './owner-forwarder';
 
 const commandDuration = new Histogram({
   name: 'parley_command_duration_seconds',
@@ -58,12 +66,27 @@ function conversationOf(state: ConversationState): api.Conversation {
 export class CommandServiceController implements api.CommandServiceController {
   private readonly logger = new Logger(CommandServiceController.name);
 
-  constructor(private readonly commandBus: CommandBus) {}
+  constructor(
+    private readonly commandBus: CommandBus,
+    private readonly writers: PartitionWriters,
+    private readonly forwarder: OwnerForwarder,
+    private readonly config: CommandServiceConfig,
+  ) {}
 
-  private async run<T>(command: string, work: () => Promise<T>): Promise<T> {
+  /**
+   * Decides the command here when this instance owns the conversation's partition; otherwise
+   * hands the request as it came to the owner (once: a forwarded command is never forwarded).
+   */
+  private async run<T>(
+    command: CommandMethod,
+    request: object,
+    metadata: Metadata | undefined,
+    conversationId: () => string,
+    work: () => Promise<T>,
+  ): Promise<T> {
     const timer = commandDuration.startTimer({ command });
     try {
-      const result = await work();
+      const result = await this.routed(command, request, metadata, conversationId(), work);
       timer({ outcome: 'ok' });
       return result;
     } catch (err) {
@@ -74,16 +97,41 @@ export class CommandServiceController implements api.CommandServiceController {
     }
   }
 
-  createConversation(request: api.CreateConversationRequest): Promise<api.CreateConversationResponse> {
-    return this.run('createConversation', async () => {
+  /**
+   * Runs `work` when this instance owns the conversation's partition; otherwise forwards the
+   * request to the owner. An owner that cannot be reached (dead, or its partitions moving) is
+   * looked up again until the command timeout: the group gives its partitions to another member.
+   */
+  private async routed<T>(command: CommandMethod, request: object, metadata: Metadata | undefined, conversationId: string, work: () => Promise<T>): Promise<T> {
+    const deadline = Date.now() + this.config.commandTimeoutMs;
+    for (;;) {
+      const route = await this.writers.route(conversationId);
+      if (route.local) return work();
+      if (metadata?.get(FORWARDED_METADATA).length) {
+        throw new UnavailableError('the command was forwarded to an instance that no longer owns its partition; retry');
+      }
+      try {
+        return await this.forwarder.forward<object, T>(route.owner, command, request);
+      } catch (err) {
+        if (!(err as { ownerUnreachable?: boolean }).ownerUnreachable || Date.now() >= deadline) throw err;
+        this.writers.forgetOwners();
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+    }
+  }
+
+  createConversation(request: api.CreateConversationRequest, metadata?: Metadata): Promise<api.CreateConversationResponse> {
+    let conversationId = '';
+    const chooseId = () => (conversationId = conversationIdFor(request, (id) => this.writers.owns(id)));
+    return this.run('createConversation', request, metadata, chooseId, async () => {
       const { context, ...rest } = validated(CreateConversationRequestDto, request);
-      const decision: Decision = await this.commandBus.execute(new CreateConversationCommand(rest, context));
+      const decision: Decision = await this.commandBus.execute(new CreateConversationCommand({ ...rest, conversationId }, context));
       return { conversation: conversationOf(decision.after), position: lastPosition(decision) };
     });
   }
 
-  joinConversation(request: api.JoinConversationRequest): Promise<api.JoinConversationResponse> {
-    return this.run('joinConversation', async () => {
+  joinConversation(request: api.JoinConversationRequest, metadata?: Metadata): Promise<api.JoinConversationResponse> {
+    return this.run('joinConversation', request, metadata, () => String(request?.conversationId), async () => {
       const { context, ...rest } = validated(JoinConversationRequestDto, request);
       const decision: Decision = await this.commandBus.execute(new JoinConversationCommand(rest, context));
       const member = membersInJoinOrder(decision.after).find((m) => m.userId === context.actorId)!;
@@ -91,16 +139,16 @@ export class CommandServiceController implements api.CommandServiceController {
     });
   }
 
-  leaveConversation(request: api.LeaveConversationRequest): Promise<api.LeaveConversationResponse> {
-    return this.run('leaveConversation', async () => {
+  leaveConversation(request: api.LeaveConversationRequest, metadata?: Metadata): Promise<api.LeaveConversationResponse> {
+    return this.run('leaveConversation', request, metadata, () => String(request?.conversationId), async () => {
       const { context, ...rest } = validated(LeaveConversationRequestDto, request);
       const decision: Decision = await this.commandBus.execute(new LeaveConversationCommand(rest, context));
       return { position: lastPosition(decision) };
     });
   }
 
-  sendMessage(request: api.SendMessageRequest): Promise<api.SendMessageResponse> {
-    return this.run('sendMessage', async () => {
+  sendMessage(request: api.SendMessageRequest, metadata?: Metadata): Promise<api.SendMessageResponse> {
+    return this.run('sendMessage', request, metadata, () => String(request?.conversationId), async () => {
       const { context, ...rest } = validated(SendMessageRequestDto, request);
       const decision: Decision = await this.commandBus.execute(new SendMessageCommand(rest, context));
       const message = findMessage(decision.after, messageIdFor(rest.conversationId, context.actorId, rest.clientMessageId))!;
@@ -119,8 +167,8 @@ export class CommandServiceController implements api.CommandServiceController {
     });
   }
 
-  markRead(request: api.MarkReadRequest): Promise<api.MarkReadResponse> {
-    return this.run('markRead', async () => {
+  markRead(request: api.MarkReadRequest, metadata?: Metadata): Promise<api.MarkReadResponse> {
+    return this.run('markRead', request, metadata, () => String(request?.conversationId), async () => {
       const { context, ...rest } = validated(MarkReadRequestDto, request);
       const decision: Decision = await this.commandBus.execute(new MarkReadCommand(rest, context));
       const member = membersInJoinOrder(decision.after).find((m) => m.userId === context.actorId);

@@ -1,13 +1,13 @@
 import { Controller, Get, Header } from '@nestjs/common';
 import { register } from 'prom-client';
 import { HealthCheck, HealthCheckService, type HealthIndicatorResult } from '@nestjs/terminus';
-import { ConversationStateStore } from '../conversation-state/conversation-state.store';
+import { PartitionWriters } from '../writer/partition-writers';
 
 @Controller('health')
 export class HealthController {
   constructor(
     private readonly health: HealthCheckService,
-    private readonly store: ConversationStateStore,
+    private readonly writers: PartitionWriters,
   ) {}
 
   @Get('live')
@@ -23,13 +23,17 @@ export class HealthController {
     return register.metrics();
   }
 
-  /** Ready once the follower has caught up with the log (commands are decided on current state). */
+  /** Ready once this instance owns partitions and has read them (commands are decided on current state). */
   @Get('ready')
   @HealthCheck()
   ready() {
     return this.health.check([
       async (): Promise<HealthIndicatorResult> => ({
-        eventLog: { status: this.store.isFollowing ? 'up' : 'down', conversations: this.store.conversationCount },
+        eventLog: {
+          status: this.writers.isReady ? 'up' : 'down',
+          partitions: this.writers.partitions,
+          conversations: this.writers.conversationCount,
+        },
       }),
     ]);
   }

@@ -1,4 +1,5 @@
 import jwt from 'jsonwebtoken';
+import { createSecretKey, type KeyObject } from 'node:crypto';
 import { isUserId } from '@parley/domain';
 
 export interface Viewer {
@@ -10,11 +11,22 @@ export interface Viewer {
 
 export class AuthenticationError extends Error {}
 
+/**
+ * The HS256 key as a KeyObject, built once per secret. Handed a Buffer, jsonwebtoken first
+ * tries it as a public key (crypto.createPublicKey) and catches the failure on every request.
+ */
+const keys = new Map<string, KeyObject>();
+function secretKey(secret: string): KeyObject {
+  let key = keys.get(secret);
+  if (!key) keys.set(secret, (key = createSecretKey(Buffer.from(secret, 'utf8'))));
+  return key;
+}
+
 /** HS256 only (alg none and every other algorithm refused), exp honoured with `leewaySeconds` of clock tolerance. */
 export function verifyToken(token: string, secret: string, leewaySeconds = 30): Viewer {
   let claims: jwt.JwtPayload;
   try {
-    claims = jwt.verify(token, Buffer.from(secret, 'utf8'), { algorithms: ['HS256'], clockTolerance: leewaySeconds }) as jwt.JwtPayload;
+    claims = jwt.verify(token, secretKey(secret), { algorithms: ['HS256'], clockTolerance: leewaySeconds }) as jwt.JwtPayload;
   } catch (err) {
     throw new AuthenticationError(`Invalid token: ${(err as Error).message}`);
   }
@@ -31,5 +43,5 @@ export function bearerToken(value: unknown): string | undefined {
 }
 
 export function signToken(userId: string, secret: string, roles: string[] = [], expiresIn: jwt.SignOptions['expiresIn'] = '12h'): string {
-  return jwt.sign({ sub: userId, roles }, Buffer.from(secret, 'utf8'), { algorithm: 'HS256', expiresIn });
+  return jwt.sign({ sub: userId, roles }, secretKey(secret), { algorithm: 'HS256', expiresIn });
 }

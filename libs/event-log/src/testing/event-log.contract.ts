@@ -119,5 +119,73 @@ export function describeEventLogContract(name: string, setup: () => Promise<Even
       await expect(log.append('g_contractone00000000000000', [messageSent('g_contracttwo00000000000000', 'x')])).rejects.toThrow(/belongs to/);
       expect(await log.endOffsets()).toEqual(before);
     });
+
+    describe('partition ownership', () => {
+      /** Joins the writers' group and records what it is told. */
+      async function member(group: string, address: string, fencing: 'lease' | 'transaction' = 'lease') {
+        const seen = { assigned: [] as number[][], events: [] as RecordedEvent[], caughtUp: new Map<number, bigint>() };
+        const ownership = await log.own(
+          { group, address, fencing },
+          {
+            assigned: (partitions) => seen.assigned.push([...partitions]),
+            events: (batch) => seen.events.push(...batch.events),
+            caughtUp: (partition, next) => seen.caughtUp.set(partition, next),
+          },
+        );
+        return { ownership, seen };
+      }
+
+      it('gives a lone member every partition, and publishes its address as their owner', async () => {
+        const { ownership, seen } = await member(`contract-owners-${Date.now()}`, '127.0.0.1:1');
+        try {
+          const all = Array.from({ length: log.partitionCount }, (_, p) => p);
+          await waitFor('an assignment', () => seen.assigned.length > 0);
+          expect(seen.assigned.at(-1)).toEqual(all);
+          await waitFor('the owners to be published', async () => (await ownership.owners()).size === log.partitionCount, { timeoutMs: 15_000 });
+          expect(new Set((await ownership.owners()).values())).toEqual(new Set(['127.0.0.1:1']));
+        } finally {
+          await ownership.stop();
+        }
+      });
+
+      it.each(['lease', 'transaction'] as const)('rereads a partition after opening its appender (%s fencing), up to the end, markers included', async (fencing) => {
+        const conversation = `g_contractreread${fencing.padEnd(11, '0')}`;
+        const { ownership, seen } = await member(`contract-reread-${fencing}-${Date.now()}`, '127.0.0.1:2', fencing);
+        try {
+          const partition = log.partitionFor(conversation);
+          await waitFor('an assignment', () => seen.assigned.length > 0);
+          const appender = await ownership.openAppender(partition);
+          const positions = await appender.append([messageSent(conversation, 'r1'), messageSent(conversation, 'r2')]);
+          expect(BigInt(positions[1].offset)).toBe(BigInt(positions[0].offset) + 1n);
+          await ownership.reread(partition);
+          await waitFor('the partition to be read', () => seen.caughtUp.has(partition), { timeoutMs: 15_000 });
+          expect(bodies(seen.events, conversation)).toEqual(['r1', 'r2']);
+          const end = BigInt((await log.endOffsets()).get(partition)!);
+          expect(seen.caughtUp.get(partition)).toBe(end);
+          expect(end).toBe(BigInt(positions[1].offset) + 1n + BigInt(appender.offsetsAfterAppend));
+          await appender.close();
+        } finally {
+          await ownership.stop();
+        }
+      });
+
+      it('with transaction fencing, fences an appender once a newer one is opened: its appends fail and land nowhere', async () => {
+        const conversation = 'g_contractfence000000000000';
+        const { ownership, seen } = await member(`contract-fence-${Date.now()}`, '127.0.0.1:3', 'transaction');
+        try {
+          await waitFor('an assignment', () => seen.assigned.length > 0);
+          const partition = log.partitionFor(conversation);
+          const old = await ownership.openAppender(partition);
+          await old.append([messageSent(conversation, 'before')]);
+          const newer = await ownership.openAppender(partition);
+          await expect(old.append([messageSent(conversation, 'stale')])).rejects.toMatchObject({ name: 'FencedError' });
+          await newer.append([messageSent(conversation, 'after')]);
+          expect(bodies(await readToEnd(log), conversation)).toEqual(['before', 'after']);
+          await Promise.all([old.close(), newer.close()]);
+        } finally {
+          await ownership.stop();
+        }
+      });
+    });
   });
 }

@@ -1,3 +1,5 @@
+import { directConversationId, isUserId } from '@parley/domain';
+import { randomInt } from 'node:crypto';
 import { ArrayMaxSize, IsArray, IsIn, IsOptional, IsString } from 'class-validator';
 import { CommandRequestDto, type CommandContext } from '../command-context';
 
@@ -15,9 +17,32 @@ export class CreateConversationRequestDto extends CommandRequestDto {
   memberIds!: string[];
 }
 
+const ALPHABET = '0123456789abcdefghijklmnopqrstuvwxyz';
+
+/** 26 random base-36 characters: about 134 bits, unguessable (ids are not secret, but not enumerable). */
+export const newGroupConversationId = (): string =>
+  `g_${Array.from({ length: 26 }, () => ALPHABET[randomInt(ALPHABET.length)]).join('')}`;
+
+/**
+ * The new conversation's id, chosen before the request is validated (it decides where the
+ * command goes). DIRECT ids are derived from the pair ('' when the pair is invalid: the decider
+ * says why); a GROUP id is drawn until it falls in a partition this instance owns (when it owns
+ * any), so creating a group is never forwarded.
+ */
+export function conversationIdFor(request: { kind?: unknown; memberIds?: unknown; context?: { actorId?: unknown } }, ownedHere: (id: string) => boolean): string {
+  if (request?.kind === 'DIRECT') {
+    const actorId = request.context?.actorId;
+    const others = Array.isArray(request.memberIds) ? [...new Set(request.memberIds)].filter((id) => id !== actorId) : [];
+    return others.length === 1 && isUserId(others[0]) && isUserId(actorId) ? directConversationId(actorId, others[0]) : '';
+  }
+  let id = newGroupConversationId();
+  for (let tries = 1; tries < 1000 && !ownedHere(id); tries++) id = newGroupConversationId();
+  return id;
+}
+
 export class CreateConversationCommand {
   constructor(
-    readonly request: Omit<CreateConversationRequestDto, 'context'>,
+    readonly request: Omit<CreateConversationRequestDto, 'context'> & { readonly conversationId: string },
     readonly context: CommandContext,
   ) {}
 }

@@ -1,0 +1,230 @@
+import {
+  decideConversation,
+  evolveConversation,
+  initialConversationState,
+  isDirectConversationId,
+  type ConversationCommand,
+  type ConversationEvent,
+  type ConversationState,
+  type LogPosition,
+} from '@parley/domain';
+import { FencedError, type EventBatch, type NewEvent, type PartitionAppender } from '@parley/event-log';
+import { UnavailableError } from '../grpc/grpc-errors';
+
+export interface Decision {
+  /** The state before the command. */
+  readonly before: ConversationState;
+  /** The state with the command's events applied. */
+  readonly after: ConversationState;
+  readonly events: readonly ConversationEvent[];
+  readonly positions: readonly LogPosition[];
+}
+
+/** Who a command acts for and how to trace it. */
+export interface CommandMetadata {
+  readonly actorId: string;
+  readonly commandId: string;
+  readonly correlationId: string;
+}
+
+interface Pending {
+  readonly decision: Decision;
+  readonly events: readonly NewEvent[];
+  readonly resolve: (decision: Decision) => void;
+  readonly reject: (err: unknown) => void;
+}
+
+/**
+ * reading: the partition is being read from the log (after opening its appender); ready:
+ * deciding; fenced: a newer writer took the partition over, waiting for the rebalance that
+ * says so; gone: revoked.
+ */
+type Phase = 'reading' | 'ready' | 'fenced' | 'gone';
+
+/** What the writer asks of whoever manages it when its state can no longer be trusted. */
+export interface WriterRecovery {
+  /** Open a new appender (fencing the old one) and read the partition again. */
+  reopen(partition: number): void;
+}
+
+/**
+ * The single writer of one partition (docs/adr/0008). It holds the state of the partition's
+ * conversations in memory and decides every command at once, in arrival order, on that state
+ * including decisions not yet acknowledged; their events go to the log together, one append in
+ * flight per partition, and each command is answered when its append is acknowledged.
+ *
+ * A partition has no other writer, so the offset of every event appended is known when it is
+ * decided (the next offset after the last one, past the previous append's commit marker):
+ * decisions carry their final positions. An append that fails, or lands elsewhere than
+ * predicted, leaves the state unknown: the writer fails every command decided since, forgets
+ * the state and reopens the partition (a new appender, the log read again) before deciding
+ * anything more. An append refused as fenced means another instance owns the partition now:
+ * the writer decides nothing more.
+ */
+export class PartitionWriter {
+  private states = new Map<string, ConversationState>();
+  private phase: Phase = 'reading';
+  private readyWaiters: Array<{ resolve: () => void; reject: (err: unknown) => void }> = [];
+  private queued: Pending[] = [];
+  private inFlight?: Promise<void>;
+  private nextOffset = 0n;
+  private appender?: PartitionAppender;
+
+  constructor(
+    readonly partition: number,
+    private readonly recovery: WriterRecovery,
+  ) {}
+
+  get conversationCount(): number {
+    return this.states.size;
+  }
+
+  get isReady(): boolean {
+    return this.phase === 'ready';
+  }
+
+  /** Events read back from the log while (re)reading the partition. */
+  apply(batch: EventBatch): void {
+    if (this.phase !== 'reading') return;
+    for (const { conversationId, event, position } of batch.events) {
+      this.states.set(conversationId, evolveConversation(this.states.get(conversationId) ?? initialConversationState(), event, position));
+    }
+  }
+
+  /** The partition has been read to its end after `appender` was opened: commands can be decided. */
+  caughtUp(nextOffset: bigint, appender: PartitionAppender): void {
+    if (this.phase !== 'reading') return;
+    this.nextOffset = nextOffset;
+    this.appender = appender;
+    this.phase = 'ready';
+    for (const waiter of this.readyWaiters.splice(0)) waiter.resolve();
+  }
+
+  /** The partition went to another owner: nothing more is decided here. Returns the appender to close. */
+  revoke(): PartitionAppender | undefined {
+    this.phase = 'gone';
+    const gone = new UnavailableError(`partition ${this.partition} moved to another command-service instance; retry`);
+    for (const waiter of this.readyWaiters.splice(0)) waiter.reject(gone);
+    for (const pending of this.queued.splice(0)) pending.reject(gone);
+    this.states.clear();
+    const appender = this.appender;
+    this.appender = undefined;
+    return appender;
+  }
+
+  async decide(command: ConversationCommand, metadata: CommandMetadata, timeoutMs: number): Promise<Decision> {
+    if (this.phase !== 'ready') await this.untilReady(timeoutMs);
+    const { conversationId } = command.data;
+    const before = this.states.get(conversationId) ?? initialConversationState();
+    const events = decideConversation(command, before); // a DomainError rejects the command here
+    let after = before;
+    const positions = events.map((event) => {
+      const position = { partition: this.partition, offset: String(this.nextOffset++) };
+      after = evolveConversation(after, event, position);
+      return position;
+    });
+    if (events.length > 0) this.states.set(conversationId, after);
+    const decision: Decision = { before, after, events, positions };
+    if (events.length === 0 && !this.inFlight && this.queued.length === 0) return decision;
+    return new Promise((resolve, reject) => {
+      // Even a decision with no events waits for the appends before it: it may rest on them.
+      this.queued.push({ decision, events: events.map((event, i) => withMetadata(event, i, command.data.now, metadata)), resolve, reject });
+      if (!this.inFlight) this.inFlight = this.appendQueued();
+    });
+  }
+
+  private async appendQueued(): Promise<void> {
+    while (this.queued.length > 0 && this.phase === 'ready') {
+      const appender = this.appender!;
+      const batch = this.queued.splice(0);
+      const events = batch.flatMap((p) => p.events);
+      const expected = batch.flatMap((p) => p.decision.positions);
+      // Decisions from now on go in the next append, after this one's commit marker.
+      if (events.length > 0) this.nextOffset += BigInt(appender.offsetsAfterAppend);
+      try {
+        const positions = await appender.append(events);
+        const where = positions.findIndex((p, i) => p.offset !== expected[i].offset);
+        if (where !== -1) {
+          // Another writer appended to this partition (one that lost it and has not noticed yet):
+          // these events are in the log, but the state they were decided on was not the log's.
+          for (const pending of batch) pending.resolve(pending.decision);
+          this.startOver(`an append landed at offset ${positions[where].offset} instead of ${expected[where].offset}`);
+          return;
+        }
+        for (const pending of batch) pending.resolve(pending.decision);
+      } catch (err) {
+        if (err instanceof FencedError) return this.fenced(batch);
+        const failed = new UnavailableError(`appending to partition ${this.partition} failed (${(err as Error).message}); retry`);
+        for (const pending of batch) pending.reject(failed);
+        return this.startOver(`an append failed: ${(err as Error).message}`);
+      }
+    }
+    this.inFlight = undefined;
+  }
+
+  /** Forgets the state, fails what was decided on it, and reopens the partition. */
+  private startOver(reason: string): void {
+    const failed = new UnavailableError(`partition ${this.partition} is being reloaded from the log (${reason}); retry`);
+    for (const pending of this.queued.splice(0)) pending.reject(failed);
+    this.states = new Map();
+    this.inFlight = undefined;
+    if (this.phase !== 'ready') return;
+    this.phase = 'reading';
+    this.recovery.reopen(this.partition);
+  }
+
+  /** Another instance opened the partition: decide nothing more until the rebalance revokes it. */
+  private fenced(failed: readonly Pending[]): void {
+    const fenced = new UnavailableError(`partition ${this.partition} was taken over by another command-service instance; retry`);
+    for (const pending of [...failed, ...this.queued.splice(0)]) pending.reject(fenced);
+    this.states = new Map();
+    this.inFlight = undefined;
+    if (this.phase === 'ready') this.phase = 'fenced';
+  }
+
+  private untilReady(timeoutMs: number): Promise<void> {
+    if (this.phase === 'gone' || this.phase === 'fenced') {
+      return Promise.reject(new UnavailableError(`partition ${this.partition} moved to another command-service instance; retry`));
+    }
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.readyWaiters = this.readyWaiters.filter((w) => w !== waiter);
+        reject(new UnavailableError(`timed out after ${timeoutMs} ms reading partition ${this.partition} of the event log`));
+      }, timeoutMs);
+      const waiter = {
+        resolve: () => (clearTimeout(timer), resolve()),
+        reject: (err: unknown) => (clearTimeout(timer), reject(err)),
+      };
+      this.readyWaiters.push(waiter);
+    });
+  }
+}
+
+/**
+ * Event ids are the record keys, so a retry must produce the same ids: a message's is its
+ * (deterministic) message id; a DIRECT conversation's creation is derived from its
+ * (deterministic) conversation id; the rest are derived from the command id, which the caller
+ * keeps across retries.
+ */
+function eventIdFor(event: ConversationEvent, index: number, metadata: CommandMetadata): string {
+  const { conversationId } = event.data;
+  if (event.type === 'MessageSent') return event.data.messageId;
+  if (isDirectConversationId(conversationId)) {
+    if (event.type === 'ConversationCreated') return `${conversationId}.created`;
+    if (event.type === 'UserJoined') return `${conversationId}.joined.${event.data.userId}`;
+  }
+  return `${metadata.commandId}.${index}`;
+}
+
+function withMetadata(event: ConversationEvent, index: number, now: string, metadata: CommandMetadata): NewEvent {
+  return {
+    event,
+    metadata: {
+      eventId: eventIdFor(event, index, metadata),
+      actorId: metadata.actorId,
+      occurredAt: now,
+      causationId: metadata.commandId,
+      correlationId: metadata.correlationId || metadata.commandId,
+    },
+  };
+}

@@ -1,0 +1,174 @@
+import { ConversationNotFoundError, findMessage, messageIdFor, type ConversationCommand } from '@parley/domain';
+import { InMemoryEventLog, readToEnd, type PartitionAppender } from '@parley/event-log';
+import { UnavailableError } from '../grpc/grpc-errors';
+import { PartitionWriter } from './partition-writer';
+
+const GROUP = 'g_01jnfx3c9m8q2v7k4x6b5n1t0r';
+const NOW = '2026-12-03T10:00:00.000Z';
+const meta = (actorId: string, commandId = `${actorId}-${Math.random()}`) => ({ actorId, commandId, correlationId: '' });
+
+const create = (conversationId = GROUP): ConversationCommand => ({
+  type: 'CreateConversation',
+  data: { conversationId, kind: 'GROUP', title: 't', memberIds: ['bob'], actorId: 'alice', now: NOW },
+});
+const send = (clientMessageId: string, actorId = 'alice', conversationId = GROUP): ConversationCommand => ({
+  type: 'SendMessage',
+  data: { conversationId, body: `body ${clientMessageId}`, clientMessageId, actorId, now: NOW },
+});
+const leave = (actorId: string): ConversationCommand => ({ type: 'LeaveConversation', data: { conversationId: GROUP, actorId, now: NOW } });
+
+/** An in-memory log whose appends can be held back or made to fail, to see the writer's order. */
+class ControlledLog extends InMemoryEventLog {
+  readonly requests: number[] = [];
+  private gate?: Promise<void>;
+  private open?: () => void;
+  failNext?: Error;
+
+  hold(): void {
+    this.gate = new Promise((resolve) => (this.open = resolve));
+  }
+
+  release(): void {
+    this.open?.();
+    this.gate = undefined;
+  }
+
+  override openAppender(partition: number): PartitionAppender {
+    const inner = super.openAppender(partition);
+    return {
+      ...inner,
+      append: async (events) => {
+        this.requests.push(events.length);
+        await this.gate;
+        if (this.failNext) {
+          const err = this.failNext;
+          this.failNext = undefined;
+          throw err;
+        }
+        return inner.append(events);
+      },
+    };
+  }
+}
+
+/** Opens the partition (a new appender), reads it from the log and hands both to the writer. */
+async function open(writer: PartitionWriter, log: ControlledLog): Promise<void> {
+  const appender = log.openAppender(writer.partition);
+  const events = (await readToEnd(log)).filter((e) => e.position.partition === writer.partition);
+  writer.apply({ partition: writer.partition, events, highWatermark: '0', nextOffset: '0' });
+  writer.caughtUp(BigInt((await log.endOffsets()).get(writer.partition)!), appender);
+}
+
+/** A writer that has read its partition and reopens it from `log` when it must. */
+function writerOn(log: ControlledLog): { writer: PartitionWriter; rereads: number[] } {
+  const rereads: number[] = [];
+  const writer: PartitionWriter = new PartitionWriter(log.partitionFor(GROUP), {
+    reopen: (p) => {
+      rereads.push(p);
+      void open(writer, log);
+    },
+  });
+  void open(writer, log);
+  return { writer, rereads };
+}
+
+describe('PartitionWriter', () => {
+  it('decides on the state including decisions not yet acknowledged, and appends them together', async () => {
+    const log = new ControlledLog(4);
+    const { writer } = writerOn(log);
+    await writer.decide(create(), meta('alice'), 1000);
+    log.hold();
+    const first = writer.decide(send('m1'), meta('alice'), 1000); // in flight
+    const second = writer.decide(send('m2'), meta('alice'), 1000); // waits for m1's append
+    const third = writer.decide(send('m3', 'bob'), meta('bob'), 1000);
+    log.release();
+    const [a, b, c] = await Promise.all([first, second, third]);
+    expect(log.requests).toEqual([3, 1, 2]); // creation, then m1, then m2 and m3 in one append
+    expect([a, b, c].map((d) => Number(d.positions[0].offset))).toEqual([3, 4, 5]);
+    const logged = (await readToEnd(log)).filter((e) => e.event.type === 'MessageSent');
+    expect(logged.map((e) => e.position.offset)).toEqual(['3', '4', '5']);
+  });
+
+  it('answers a retry of a message whose append is in flight with the original, once it is durable', async () => {
+    const log = new ControlledLog(4);
+    const { writer } = writerOn(log);
+    await writer.decide(create(), meta('alice'), 1000);
+    log.hold();
+    const original = writer.decide(send('m1'), meta('alice'), 1000);
+    let retryDone = false;
+    const retry = writer.decide(send('m1'), meta('alice'), 1000).then((d) => ((retryDone = true), d));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(retryDone).toBe(false);
+    log.release();
+    const [first, again] = await Promise.all([original, retry]);
+    expect(again.events).toEqual([]);
+    const id = messageIdFor(GROUP, 'alice', 'm1');
+    expect(findMessage(again.after, id)?.position).toEqual(first.positions[0]);
+    expect((await readToEnd(log)).filter((e) => e.event.type === 'MessageSent')).toHaveLength(1);
+  });
+
+  it('rejects at once what the decider refuses, appending nothing', async () => {
+    const log = new ControlledLog(4);
+    const { writer } = writerOn(log);
+    await writer.decide(create(), meta('alice'), 1000);
+    await writer.decide(leave('bob'), meta('bob'), 1000);
+    await expect(writer.decide(send('m1', 'bob'), meta('bob'), 1000)).rejects.toBeInstanceOf(ConversationNotFoundError);
+    expect(log.requests).toEqual([3, 1]);
+  });
+
+  it('after a failed append fails what was decided on it, reads the partition again and decides on the log', async () => {
+    const log = new ControlledLog(4);
+    const { writer, rereads } = writerOn(log);
+    await writer.decide(create(), meta('alice'), 1000);
+    log.hold();
+    log.failNext = new Error('broker gone');
+    const failed = writer.decide(send('m1'), meta('alice'), 1000);
+    const decidedOnFailed = writer.decide(leave('bob'), meta('bob'), 1000);
+    log.release();
+    await expect(failed).rejects.toBeInstanceOf(UnavailableError);
+    await expect(decidedOnFailed).rejects.toBeInstanceOf(UnavailableError);
+    expect(rereads).toHaveLength(1);
+    // m1 is not in the log, so its retry appends it now, at the offset after the creation.
+    const retried = await writer.decide(send('m1'), meta('alice'), 1000);
+    expect(retried.events).toHaveLength(1);
+    expect(retried.positions[0].offset).toBe('3');
+    expect((await readToEnd(log)).map((e) => e.event.type)).toEqual(['ConversationCreated', 'UserJoined', 'UserJoined', 'MessageSent']);
+  });
+
+  it('once a newer writer opened the partition, fails its commands and appends nothing more', async () => {
+    const log = new ControlledLog(4);
+    const { writer: old } = writerOn(log);
+    await old.decide(create(), meta('alice'), 1000);
+    const { writer: newer } = writerOn(log); // the takeover: opens (fencing the old one), then reads
+    await newer.decide(leave('bob'), meta('bob'), 1000);
+    // The old owner still believes bob is a member; its append is refused, not logged.
+    await expect(old.decide(send('m1', 'bob'), meta('bob'), 1000)).rejects.toThrow(/taken over by another command-service instance/);
+    await expect(old.decide(send('m2'), meta('alice'), 1000)).rejects.toThrow(/moved to another command-service instance/);
+    expect((await readToEnd(log)).map((e) => e.event.type)).toEqual(['ConversationCreated', 'UserJoined', 'UserJoined', 'UserLeft']);
+  });
+
+  it('reopens when an append lands where it was not predicted, and decides on what the log holds', async () => {
+    const log = new ControlledLog(4);
+    const { writer, rereads } = writerOn(log);
+    await writer.decide(create(), meta('alice'), 1000);
+    // Another writer appends bob's leave behind this one's back.
+    const left = { type: 'UserLeft' as const, data: { conversationId: GROUP, userId: 'bob', leftAt: NOW } };
+    await log.append(GROUP, [{ event: left, metadata: { eventId: 'x', actorId: 'bob', occurredAt: NOW, causationId: 'x', correlationId: 'x' } }]);
+    await writer.decide(send('m1'), meta('alice'), 1000); // lands at 4, predicted 3
+    expect(rereads).toHaveLength(1);
+    await expect(writer.decide(send('m2', 'bob'), meta('bob'), 1000)).rejects.toBeInstanceOf(ConversationNotFoundError);
+  });
+
+  it('fails waiting commands when its partition goes to another owner', async () => {
+    const log = new ControlledLog(4);
+    const writer = new PartitionWriter(log.partitionFor(GROUP), { reopen: () => undefined }); // never caught up
+    const waiting = writer.decide(create(), meta('alice'), 1000);
+    writer.revoke();
+    await expect(waiting).rejects.toThrow(/moved to another command-service instance/);
+  });
+
+  it('fails a command whose partition is not read within the timeout', async () => {
+    const writer = new PartitionWriter(0, { reopen: () => undefined });
+    await expect(writer.decide(create(), meta('alice'), 50)).rejects.toThrow(/timed out after 50 ms/);
+  });
+});

@@ -1,0 +1,156 @@
+import type { ConversationCommand } from '@parley/domain';
+import { EVENT_LOG, type EventLog, type PartitionAppender, type PartitionOwnership } from '@parley/event-log';
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { Gauge } from 'prom-client';
+import { CommandServiceConfig } from '../command-service.config';
+import { UnavailableError } from '../grpc/grpc-errors';
+import { PartitionWriter, type CommandMetadata, type Decision } from './partition-writer';
+
+const ownedPartitions = new Gauge({ name: 'parley_command_owned_partitions', help: 'Partitions of the events topic this instance writes' });
+
+/** Where a command goes: decided here, or sent to the instance that owns its partition. */
+export type Route = { readonly local: true } | { readonly local: false; readonly owner: string };
+
+/**
+ * This instance's share of the partitions (docs/adr/0008): a member of the writers' group over
+ * the events topic. Each rebalance replaces the set of partition writers; each new writer reads
+ * its partition before deciding. Commands for partitions owned elsewhere are routed to their
+ * owner by its published address.
+ */
+@Injectable()
+export class PartitionWriters implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(PartitionWriters.name);
+  private writers = new Map<number, PartitionWriter>();
+  /** Set before the group is joined: the first assignment arrives while joining. */
+  private ownership?: Promise<PartitionOwnership>;
+  private owners?: Promise<ReadonlyMap<number, string>>;
+  private assignmentWaiters: Array<() => void> = [];
+  private readonly appenders = new Map<number, PartitionAppender>();
+
+  constructor(
+    @Inject(EVENT_LOG) private readonly log: EventLog,
+    private readonly config: CommandServiceConfig,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    const firstAssignment = this.nextAssignment();
+    this.ownership = this.log.own(
+      { group: `${this.config.eventsTopic}.writers`, address: this.config.advertisedUrl, fencing: this.config.fencing },
+      {
+        assigned: (partitions) => this.assign(partitions),
+        events: (batch) => this.writers.get(batch.partition)?.apply(batch),
+        caughtUp: (partition, nextOffset) => this.caughtUp(partition, nextOffset),
+      },
+    );
+    await this.ownership;
+    await firstAssignment;
+    const started = Date.now();
+    while (!this.isReady) await new Promise((resolve) => setTimeout(resolve, 20));
+    this.logger.log(`Writing partitions [${[...this.writers.keys()].join(', ')}]: ${this.conversationCount} conversations read in ${Date.now() - started} ms`);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    for (const writer of this.writers.values()) writer.revoke();
+    await Promise.all([...this.appenders.values()].map((a) => this.close(a)));
+    await (await this.ownership)?.stop();
+  }
+
+  /** True when this instance has partitions and has read all of them. */
+  get isReady(): boolean {
+    return this.writers.size > 0 && [...this.writers.values()].every((w) => w.isReady);
+  }
+
+  get conversationCount(): number {
+    return [...this.writers.values()].reduce((n, w) => n + w.conversationCount, 0);
+  }
+
+  get partitions(): number[] {
+    return [...this.writers.keys()];
+  }
+
+  private assign(partitions: readonly number[]): void {
+    for (const writer of this.writers.values()) void this.close(writer.revoke());
+    const recovery = { reopen: (partition: number) => void this.open(partition, this.writers.get(partition)) };
+    this.writers = new Map(partitions.map((p) => [p, new PartitionWriter(p, recovery)]));
+    ownedPartitions.set(partitions.length);
+    this.owners = undefined;
+    for (const [partition, writer] of this.writers) void this.open(partition, writer);
+    for (const wake of this.assignmentWaiters.splice(0)) wake();
+  }
+
+  /**
+   * Opens the partition's appender (fencing any earlier writer of it, here or elsewhere), then
+   * reads it from the log; the writer decides once it has read everything (ADR 0008).
+   */
+  private async open(partition: number, writer: PartitionWriter | undefined): Promise<void> {
+    if (!writer) return;
+    const previous = this.appenders.get(partition);
+    this.appenders.delete(partition);
+    await this.close(previous);
+    try {
+      const ownership = await this.ownership!;
+      const appender = await ownership.openAppender(partition);
+      if (this.writers.get(partition) !== writer) return void (await this.close(appender)); // revoked meanwhile
+      this.appenders.set(partition, appender);
+      await ownership.reread(partition);
+    } catch (err) {
+      this.logger.error(`Opening partition ${partition} failed: ${String(err)}; trying again`);
+      setTimeout(() => void this.open(partition, this.writers.get(partition) === writer ? writer : undefined), 1_000).unref();
+    }
+  }
+
+  private caughtUp(partition: number, nextOffset: bigint): void {
+    const appender = this.appenders.get(partition);
+    if (appender) this.writers.get(partition)?.caughtUp(nextOffset, appender);
+  }
+
+  private async close(appender: PartitionAppender | undefined): Promise<void> {
+    await appender?.close().catch((err: unknown) => this.logger.warn(`Closing an appender: ${String(err)}`));
+  }
+
+  /** Whether this instance writes the conversation's partition. */
+  owns(conversationId: string): boolean {
+    return this.writers.has(this.log.partitionFor(conversationId));
+  }
+
+  /** Decides a command of a partition this instance owns. */
+  decide(command: ConversationCommand, metadata: CommandMetadata): Promise<Decision> {
+    const writer = this.writers.get(this.log.partitionFor(command.data.conversationId));
+    if (!writer) throw new UnavailableError('this instance does not own the partition of the conversation (it moved); retry');
+    return writer.decide(command, metadata, this.config.commandTimeoutMs);
+  }
+
+  /**
+   * Where the conversation's commands are decided. While the group rebalances, nobody owns the
+   * partition for a moment: wait for the next assignment, up to the command timeout.
+   */
+  async route(conversationId: string): Promise<Route> {
+    const partition = this.log.partitionFor(conversationId);
+    const deadline = Date.now() + this.config.commandTimeoutMs;
+    for (;;) {
+      if (this.writers.has(partition)) return { local: true };
+      const owner = (await this.ownersNow()).get(partition);
+      if (owner !== undefined && owner !== this.config.advertisedUrl) return { local: false, owner };
+      this.owners = undefined;
+      if (Date.now() >= deadline) throw new UnavailableError(`no command-service instance owns partition ${partition} yet (rebalancing); retry`);
+      await Promise.race([this.nextAssignment(), new Promise((resolve) => setTimeout(resolve, 200))]);
+    }
+  }
+
+  /** Forget the routing table (a forwarded command found the owner gone). */
+  forgetOwners(): void {
+    this.owners = undefined;
+  }
+
+  private ownersNow(): Promise<ReadonlyMap<number, string>> {
+    this.owners ??= this.ownership!.then((ownership) => ownership.owners()).catch((err: unknown) => {
+      this.owners = undefined;
+      throw new UnavailableError(`could not read the owners of the partitions: ${String(err)}`);
+    });
+    return this.owners;
+  }
+
+  private nextAssignment(): Promise<void> {
+    return new Promise((resolve) => this.assignmentWaiters.push(resolve));
+  }
+}
