@@ -113,6 +113,17 @@ describe('command service (two instances, real Kafka)', () => {
     expect((await eventsOf(first.conversation!.id)).map((e) => e.type)).toEqual(['ConversationCreated', 'UserJoined', 'UserJoined']);
   });
 
+  it('creates a GROUP once per clientConversationId: created again, on either instance, the first one is returned', async () => {
+    const key = `launch-${randomUUID()}`;
+    const first = await a.createConversation({ context: context('alice'), kind: 'GROUP', title: 'Launch', memberIds: ['bob'], clientConversationId: key });
+    const again = await b.createConversation({ context: context('alice'), kind: 'GROUP', title: 'Other', memberIds: ['carol'], clientConversationId: key });
+    expect(again.conversation).toEqual(first.conversation);
+    expect(again.position).toBeUndefined();
+    const byOther = await a.createConversation({ context: context('bob'), kind: 'GROUP', memberIds: [], clientConversationId: key });
+    expect(byOther.conversation!.id).not.toBe(first.conversation!.id); // keys are per creator
+    expect((await eventsOf(first.conversation!.id)).map((e) => e.type)).toEqual(['ConversationCreated', 'UserJoined', 'UserJoined']);
+  });
+
   it('moves read markers forward only', async () => {
     const conversation = await group('alice', ['bob']);
     const m1 = (await a.sendMessage({ context: context('alice'), conversationId: conversation.id, body: 'one', clientMessageId: 'r-1' })).message!;

@@ -247,23 +247,33 @@ export function buildResolvers(api: ApiService) {
     },
 
     Mutation: {
-      createConversation: async (_: unknown, { input }: { input: { kind: string; title?: string | null; memberIds: string[] } }, context: ApiContext) => {
+      createConversation: async (
+        _: unknown,
+        { input }: { input: { kind: string; title?: string | null; memberIds: string[]; clientConversationId?: string | null } },
+        context: ApiContext,
+      ) => {
         const viewer = await mutating(context);
         if (input.memberIds.length > 1000) throw badInput('memberIds', `memberIds may name at most 1000 users (got ${input.memberIds.length})`);
         const response = await call(() =>
-          api.commands.createConversation({ context: command(viewer), kind: input.kind, title: input.title ?? undefined, memberIds: input.memberIds }),
+          api.commands.createConversation({
+            context: command(viewer),
+            kind: input.kind,
+            title: input.title ?? undefined,
+            memberIds: input.memberIds,
+            clientConversationId: input.clientConversationId ?? undefined,
+          }),
         );
         const c = response.conversation!;
         const members = c.members.map((m) => ({ userId: m.userId, joinedAt: m.joinedAt }));
         if (!response.position) {
-          // An existing DIRECT conversation: nothing was written; its stored record knows its partition.
+          // An existing conversation (DIRECT, or a GROUP created again with its key): nothing was written.
           const existing = await context.conversations.load(c.id);
           if (existing) {
             context.members.prime(c.id, members);
             return existing;
           }
         }
-        const node: ConversationNode = { id: c.id, kind: c.kind as 'DIRECT' | 'GROUP', title: c.title ?? null, createdBy: c.createdBy, createdAt: c.createdAt, partition: response.position?.partition ?? 0, fresh: response.position !== undefined };
+        const node: ConversationNode = { id: c.id, kind: c.kind as 'DIRECT' | 'GROUP', title: c.title ?? null, createdBy: c.createdBy, createdAt: c.createdAt, partition: response.position?.partition ?? api.log.partitionFor(c.id), fresh: response.position !== undefined };
         context.conversations.prime(c.id, node);
         context.members.prime(c.id, members);
         return node;

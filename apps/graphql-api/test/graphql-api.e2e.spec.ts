@@ -166,6 +166,19 @@ describe('GraphQL API end to end (two API instances, real Kafka, Cassandra, Redi
     expect(again.messages.edges).toEqual([{ cursor: sent.data.sendMessage.cursor, node: { body: 'hi hana' } }]);
   });
 
+  it('creates a GROUP once per clientConversationId, on either instance, and refuses a malformed key', async () => {
+    const create = (instance: 0 | 1, title: string, clientConversationId: string) =>
+      gql<{ createConversation: { id: string; title: string } }>(
+        instance, 'kira', 'mutation($input: CreateConversationInput!) { createConversation(input: $input) { id title } }',
+        { input: { kind: 'GROUP', title, memberIds: ['lev'], clientConversationId } },
+      );
+    const first = (await create(0, 'Trip', 'trip-2027')).data.createConversation;
+    const again = (await create(1, 'Other title', 'trip-2027')).data.createConversation;
+    expect(again).toEqual(first);
+    const bad = await create(0, 'x', 'not a key');
+    expect(bad.errors?.[0]).toMatchObject({ extensions: { code: 'BAD_USER_INPUT', field: 'clientConversationId' } });
+  });
+
   it('resumes by cursor with no gap and no duplicate', async () => {
     const { id } = await createGroup('alice', ['bob']);
     const first = await send(0, 'alice', id, 'm1', 'g-1');

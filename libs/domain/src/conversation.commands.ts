@@ -15,6 +15,8 @@ export type CreateConversation = {
     readonly title?: string | null;
     /** The other members; the creator is always a member, so including them is harmless. */
     readonly memberIds: readonly string[];
+    /** GROUP only: the creator's key; with it, conversationId must be groupConversationIdFor(actorId, key). */
+    readonly clientConversationId?: string | null;
     readonly actorId: string;
     readonly now: string;
   };

@@ -22,14 +22,16 @@ import {
   DirectConversationMembersError,
   DirectConversationTitleError,
   DirectConversationWithSelfError,
+  InvalidClientConversationIdError,
   InvalidConversationIdError,
   NotAGroupConversationError,
   ReadMarkerOutOfRangeError,
 } from './domain-errors';
-import { directConversationId, isConversationId, isGroupConversationId, messageIdFor } from './ids';
+import { directConversationId, groupConversationIdFor, isConversationId, isGroupConversationId, messageIdFor } from './ids';
 import { comparePositions, laterPosition, type LogPosition } from './log-position';
 import { MessageHistory } from './message-history';
 import {
+  assertClientConversationId,
   assertClientMessageId,
   assertConversationKind,
   assertLogPosition,
@@ -134,9 +136,22 @@ function createConversation({ data }: CreateConversation, state: ConversationSta
 
   switch (data.kind) {
     case 'DIRECT':
+      if (data.clientConversationId != null) {
+        throw new InvalidClientConversationIdError('clientConversationId', 'clientConversationId is for GROUP conversations only (a DIRECT conversation is already one per pair)');
+      }
       assertDirectConversation({ conversationId, actorId, title, memberIds, requested: data.memberIds });
       break;
     case 'GROUP':
+      if (data.clientConversationId != null) {
+        assertClientConversationId(data.clientConversationId);
+        const expectedId = groupConversationIdFor(actorId, data.clientConversationId);
+        if (conversationId !== expectedId) {
+          throw new InvalidConversationIdError(
+            'conversationId',
+            `conversationId of a GROUP created with a clientConversationId must be groupConversationIdFor(actorId, clientConversationId) = "${expectedId}" (got ${describeValue(conversationId)})`,
+          );
+        }
+      }
       if (!isGroupConversationId(conversationId)) {
         throw new InvalidConversationIdError(
           'conversationId',
@@ -156,7 +171,9 @@ function createConversation({ data }: CreateConversation, state: ConversationSta
       existing.kind === 'DIRECT' &&
       existing.members.has(actorId) &&
       memberIds.every((memberId) => existing.members.has(memberId));
-    if (sameDirectConversation) return [];
+    // A GROUP created again with the creator's key (a retry after a lost reply): the first one stands.
+    const sameGroupAgain = data.kind === 'GROUP' && data.clientConversationId != null && existing.kind === 'GROUP' && existing.createdBy === actorId;
+    if (sameDirectConversation || sameGroupAgain) return [];
     throw new ConversationAlreadyExistsError(conversationId);
   }
 

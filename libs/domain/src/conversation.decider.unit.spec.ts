@@ -8,6 +8,7 @@ import {
   DirectConversationTitleError,
   DirectConversationWithSelfError,
   DomainError,
+  InvalidClientConversationIdError,
   InvalidClientMessageIdError,
   InvalidConversationIdError,
   InvalidConversationKindError,
@@ -19,7 +20,7 @@ import {
   NotAGroupConversationError,
   ReadMarkerOutOfRangeError,
 } from './domain-errors';
-import { directConversationId, messageIdFor } from './ids';
+import { directConversationId, groupConversationIdFor, messageIdFor } from './ids';
 import {
   ALICE,
   ALICE_BOB_ID,
@@ -173,6 +174,37 @@ describe('CreateConversation', () => {
 
     it('rejects an id that already names a group even when the same creator sends the same command again', () => {
       spec.given(groupWith(ALICE, BOB)).when(createConversation({ memberIds: [BOB] })).thenThrows('CONVERSATION.ALREADY_EXISTS');
+    });
+
+    describe('with a clientConversationId (idempotent creation)', () => {
+      const KEY = 'launch-2026:1';
+      const keyedId = groupConversationIdFor(ALICE, KEY);
+      const keyed = (overrides: Parameters<typeof createConversation>[0] = {}) =>
+        createConversation({ conversationId: keyedId, clientConversationId: KEY, memberIds: [BOB], ...overrides });
+
+      it('creates the group under the id derived from the creator and the key', () => {
+        spec.given([]).when(keyed()).then([conversationCreated({ conversationId: keyedId, memberIds: [BOB] }), userJoined(ALICE, NOW, keyedId), userJoined(BOB, NOW, keyedId)]);
+      });
+
+      it('appends nothing when the creator creates it again with the same key, whatever the other fields say', () => {
+        const created = [at(0, conversationCreated({ conversationId: keyedId, memberIds: [BOB] })), at(1, userJoined(ALICE, keyedId)), at(2, userJoined(BOB, keyedId))];
+        spec.given(created).when(keyed({ title: 'other', memberIds: [CAROL] })).then([]);
+      });
+
+      it('refuses an id that is not the one derived from the creator and the key', () => {
+        spec.given([]).when(keyed({ conversationId: GROUP_ID })).thenThrows(InvalidConversationIdError, expectField('conversationId', 'groupConversationIdFor(actorId, clientConversationId)'));
+      });
+
+      it.each([['empty', ''], ['too long', 'k'.repeat(129)], ['with a space', 'a b'], ['not a string', untyped<string>(1)]])('refuses a key that is %s', (_case, key) => {
+        spec.given([]).when(keyed({ clientConversationId: key })).thenThrows(InvalidClientConversationIdError, expectField('clientConversationId', '1 to 128 characters'));
+      });
+
+      it('refuses a key on a DIRECT conversation', () => {
+        spec
+          .given([])
+          .when(createConversation({ conversationId: ALICE_BOB_ID, kind: 'DIRECT', memberIds: [BOB], clientConversationId: KEY }))
+          .thenThrows(InvalidClientConversationIdError, expectField('clientConversationId', 'GROUP conversations only'));
+      });
     });
 
     it('accepts 1000 memberIds', () => {

@@ -70,6 +70,10 @@ export class NotAGroupConversationError extends BadUserInputError {
   readonly code = 'CONVERSATION.NOT_A_GROUP' as const;
 }
 
+export class InvalidClientConversationIdError extends BadUserInputError {
+  readonly code = 'CONVERSATION.INVALID_CLIENT_CONVERSATION_ID' as const;
+}
+
 export class InvalidClientMessageIdError extends BadUserInputError {
   readonly code = 'MESSAGE.INVALID_CLIENT_MESSAGE_ID' as const;
 }

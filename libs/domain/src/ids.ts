@@ -11,6 +11,7 @@ import { createHash } from 'node:crypto';
 
 export const USER_ID_PATTERN = /^[A-Za-z0-9_.@-]{1,64}$/;
 export const CLIENT_MESSAGE_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+export const CLIENT_CONVERSATION_ID_PATTERN = /^[A-Za-z0-9_.:-]{1,128}$/;
 export const GROUP_CONVERSATION_ID_PATTERN = /^g_[0-9a-z]{26}$/;
 export const DIRECT_CONVERSATION_ID_PATTERN = /^d_[a-z2-7]{26}$/;
 export const MESSAGE_ID_PATTERN = /^m_[a-z2-7]{26}$/;
@@ -24,6 +25,10 @@ export function isUserId(value: unknown): value is string {
 
 export function isClientMessageId(value: unknown): value is string {
   return typeof value === 'string' && CLIENT_MESSAGE_ID_PATTERN.test(value);
+}
+
+export function isClientConversationId(value: unknown): value is string {
+  return typeof value === 'string' && CLIENT_CONVERSATION_ID_PATTERN.test(value);
 }
 
 export function isGroupConversationId(value: unknown): value is string {
@@ -48,6 +53,11 @@ export function isMessageId(value: unknown): value is string {
  */
 export function directConversationId(userA: string, userB: string): string {
   return `d_${derivedIdBody([userA, userB].sort())}`;
+}
+
+/** Deterministic so that a creator retrying with the same clientConversationId lands on the same group. */
+export function groupConversationIdFor(creatorId: string, clientConversationId: string): string {
+  return `g_${derivedIdBody(['group', creatorId, clientConversationId])}`;
 }
 
 /** Deterministic so that a client retrying with the same clientMessageId lands on the same message. */

@@ -1,6 +1,7 @@
 import type { ConversationKind } from './conversation.events';
 import {
   describeValue,
+  InvalidClientConversationIdError,
   InvalidClientMessageIdError,
   InvalidConversationKindError,
   InvalidLogPositionError,
@@ -9,7 +10,7 @@ import {
   InvalidTitleError,
   InvalidUserIdError,
 } from './domain-errors';
-import { isClientMessageId, isUserId } from './ids';
+import { isClientConversationId, isClientMessageId, isUserId } from './ids';
 import type { LogPosition } from './log-position';
 
 /*
@@ -37,6 +38,15 @@ export function assertUserId(value: unknown, field: string): asserts value is st
     throw new InvalidUserIdError(
       field,
       `${field} must be 1 to 64 characters of [A-Za-z0-9_.@-] (got ${describeValue(value)})`,
+    );
+  }
+}
+
+export function assertClientConversationId(value: unknown): asserts value is string {
+  if (!isClientConversationId(value)) {
+    throw new InvalidClientConversationIdError(
+      'clientConversationId',
+      `clientConversationId must be 1 to 128 characters of [A-Za-z0-9_.:-] (got ${describeValue(value)})`,
     );
   }
 }

@@ -2,7 +2,6 @@ import {
   decideConversation,
   evolveConversation,
   initialConversationState,
-  isDirectConversationId,
   type ConversationCommand,
   type ConversationEvent,
   type ConversationState,
@@ -128,7 +127,7 @@ export class PartitionWriter {
     if (events.length === 0 && !this.inFlight && this.queued.length === 0) return decision;
     return new Promise((resolve, reject) => {
       // Even a decision with no events waits for the appends before it: it may rest on them.
-      this.queued.push({ decision, events: events.map((event, i) => withMetadata(event, i, command.data.now, metadata)), resolve, reject });
+      this.queued.push({ decision, events: events.map((event, i) => withMetadata(event, positions[i], command.data.now, metadata)), resolve, reject });
       if (!this.inFlight) this.inFlight = this.appendQueued();
     });
   }
@@ -201,26 +200,20 @@ export class PartitionWriter {
 }
 
 /**
- * Event ids are the record keys, so a retry must produce the same ids: a message's is its
- * (deterministic) message id; a DIRECT conversation's creation is derived from its
- * (deterministic) conversation id; the rest are derived from the command id, which the caller
- * keeps across retries.
+ * Event ids are the record keys, derived by the server from what was decided (never from an id
+ * a caller chooses, so no caller can make compaction remove another event): a message's is its
+ * message id (deterministic, so a retry can never reach the log twice: the writer answers it
+ * from its state); every other event's is its conversation and its position, unique in the log.
  */
-function eventIdFor(event: ConversationEvent, index: number, metadata: CommandMetadata): string {
-  const { conversationId } = event.data;
-  if (event.type === 'MessageSent') return event.data.messageId;
-  if (isDirectConversationId(conversationId)) {
-    if (event.type === 'ConversationCreated') return `${conversationId}.created`;
-    if (event.type === 'UserJoined') return `${conversationId}.joined.${event.data.userId}`;
-  }
-  return `${metadata.commandId}.${index}`;
+function eventIdFor(event: ConversationEvent, position: LogPosition): string {
+  return event.type === 'MessageSent' ? event.data.messageId : `${event.data.conversationId}@${position.offset}`;
 }
 
-function withMetadata(event: ConversationEvent, index: number, now: string, metadata: CommandMetadata): NewEvent {
+function withMetadata(event: ConversationEvent, position: LogPosition, now: string, metadata: CommandMetadata): NewEvent {
   return {
     event,
     metadata: {
-      eventId: eventIdFor(event, index, metadata),
+      eventId: eventIdFor(event, position),
       actorId: metadata.actorId,
       occurredAt: now,
       causationId: metadata.commandId,

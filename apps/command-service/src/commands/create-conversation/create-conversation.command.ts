@@ -1,4 +1,4 @@
-import { directConversationId, isUserId } from '@parley/domain';
+import { directConversationId, groupConversationIdFor, isClientConversationId, isUserId } from '@parley/domain';
 import { randomInt } from 'node:crypto';
 import { ArrayMaxSize, IsArray, IsIn, IsOptional, IsString } from 'class-validator';
 import { CommandRequestDto, type CommandContext } from '../command-context';
@@ -10,6 +10,10 @@ export class CreateConversationRequestDto extends CommandRequestDto {
   @IsOptional()
   @IsString()
   title?: string;
+
+  @IsOptional()
+  @IsString()
+  clientConversationId?: string;
 
   @IsArray()
   @ArrayMaxSize(1000, { message: 'memberIds may name at most 1000 users' })
@@ -26,12 +30,19 @@ export const newGroupConversationId = (): string =>
 /**
  * The new conversation's id, chosen before the request is validated (it decides where the
  * command goes). DIRECT ids are derived from the pair ('' when the pair is invalid: the decider
- * says why); a GROUP id is drawn until it falls in a partition this instance owns (when it owns
- * any), so creating a group is never forwarded.
+ * says why); a GROUP id is derived from the creator and their clientConversationId when there
+ * is one (a retry lands on the same group), and otherwise drawn until it falls in a partition
+ * this instance owns (when it owns any), so creating a group is not forwarded.
  */
-export function conversationIdFor(request: { kind?: unknown; memberIds?: unknown; context?: { actorId?: unknown } }, ownedHere: (id: string) => boolean): string {
+export function conversationIdFor(
+  request: { kind?: unknown; memberIds?: unknown; clientConversationId?: unknown; context?: { actorId?: unknown } },
+  ownedHere: (id: string) => boolean,
+): string {
+  const actorId = request?.context?.actorId;
+  if (request?.kind === 'GROUP' && isClientConversationId(request.clientConversationId) && isUserId(actorId)) {
+    return groupConversationIdFor(actorId, request.clientConversationId);
+  }
   if (request?.kind === 'DIRECT') {
-    const actorId = request.context?.actorId;
     const others = Array.isArray(request.memberIds) ? [...new Set(request.memberIds)].filter((id) => id !== actorId) : [];
     return others.length === 1 && isUserId(others[0]) && isUserId(actorId) ? directConversationId(actorId, others[0]) : '';
   }

@@ -7,9 +7,12 @@ export class CreateConversationHandler implements ICommandHandler<CreateConversa
   constructor(private readonly executor: CommandExecutor) {}
 
   execute({ request, context }: CreateConversationCommand): Promise<Decision> {
-    const { conversationId, kind, title, memberIds } = request;
+    const { conversationId, kind, title, memberIds, clientConversationId } = request;
     return this.executor.execute(
-      { type: 'CreateConversation', data: { conversationId, kind, title, memberIds, actorId: context.actorId, now: new Date().toISOString() } },
+      {
+        type: 'CreateConversation',
+        data: { conversationId, kind, title, memberIds, clientConversationId, actorId: context.actorId, now: new Date().toISOString() },
+      },
       context,
     );
   }

@@ -53,6 +53,11 @@ export interface CreateConversationRequest {
   kind: string;
   title?: string | undefined;
   memberIds: string[];
+  /**
+   * GROUP: the caller's key for this creation; creating again with the same key (same actor)
+   * returns the first conversation and appends nothing.
+   */
+  clientConversationId?: string | undefined;
 }
 
 export interface CreateConversationResponse {
@@ -696,6 +701,9 @@ export const CreateConversationRequest: MessageFns<CreateConversationRequest> = 
     for (const v of message.memberIds) {
       writer.uint32(34).string(v!);
     }
+    if (message.clientConversationId !== undefined) {
+      writer.uint32(42).string(message.clientConversationId);
+    }
     return writer;
   },
 
@@ -744,6 +752,14 @@ export const CreateConversationRequest: MessageFns<CreateConversationRequest> = 
             message.memberIds.push(reader.string());
             continue;
           }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.clientConversationId = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -766,6 +782,11 @@ export const CreateConversationRequest: MessageFns<CreateConversationRequest> = 
         : globalThis.Array.isArray(object?.member_ids)
         ? object.member_ids.map((e: any) => globalThis.String(e))
         : [],
+      clientConversationId: isSet(object.clientConversationId)
+        ? globalThis.String(object.clientConversationId)
+        : isSet(object.client_conversation_id)
+        ? globalThis.String(object.client_conversation_id)
+        : undefined,
     };
   },
 
@@ -782,6 +803,9 @@ export const CreateConversationRequest: MessageFns<CreateConversationRequest> = 
     }
     if (message.memberIds?.length) {
       obj.memberIds = message.memberIds;
+    }
+    if (message.clientConversationId !== undefined) {
+      obj.clientConversationId = message.clientConversationId;
     }
     return obj;
   },
