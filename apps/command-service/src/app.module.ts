@@ -3,15 +3,11 @@ import { Inject, Module, type DynamicModule, type OnApplicationShutdown } from '
 import { CqrsModule } from '@nestjs/cqrs';
 import { TerminusModule } from '@nestjs/terminus';
 import { CommandServiceConfig } from './command-service.config';
-import { CommandExecutor } from './commands/command-executor';
-import { CreateConversationHandler } from './commands/create-conversation/create-conversation.handler';
-import { JoinConversationHandler } from './commands/join-conversation/join-conversation.handler';
-import { LeaveConversationHandler } from './commands/leave-conversation/leave-conversation.handler';
-import { MarkReadHandler } from './commands/mark-read/mark-read.handler';
-import { SendMessageHandler } from './commands/send-message/send-message.handler';
+import { CLOCK, DecideHandler, systemClock } from './commands/decide.command';
 import { CommandServiceController } from './grpc/command-service.controller';
 import { HealthController } from './health/health.controller';
 import { OwnerForwarder } from './grpc/owner-forwarder';
+import { OLDER_MESSAGES, TimelineOlderMessages } from './read-model/older-messages';
 import { PartitionWriters } from './writer/partition-writers';
 
 @Module({})
@@ -37,14 +33,11 @@ export class CommandServiceModule implements OnApplicationShutdown {
             return log;
           },
         },
+        { provide: OLDER_MESSAGES, useClass: TimelineOlderMessages },
         PartitionWriters,
         OwnerForwarder,
-        CommandExecutor,
-        CreateConversationHandler,
-        JoinConversationHandler,
-        LeaveConversationHandler,
-        SendMessageHandler,
-        MarkReadHandler,
+        DecideHandler,
+        { provide: CLOCK, useValue: systemClock },
       ],
     };
   }

@@ -179,6 +179,21 @@ describe('GraphQL API end to end (two API instances, real Kafka, Cassandra, Redi
     expect(bad.errors?.[0]).toMatchObject({ extensions: { code: 'BAD_USER_INPUT', field: 'clientConversationId' } });
   });
 
+  it('answers a retry of a message older than the command side keeps with the original, appending nothing', async () => {
+    const senders = ['mona', 'nils', 'olga', 'piet']; // the rate limit is per user
+    const { id } = await createGroup('mona', senders.slice(1));
+    const first = (await send(0, 'mona', id, 'the first', 'old-0')).data.sendMessage;
+    let last = first;
+    for (let n = 1; n <= 70; n++) last = (await send(n % 2 ? 1 : 0, senders[n % 4], id, `message ${n}`, `old-${n}`)).data.sendMessage;
+    const retried = await send(1, 'mona', id, 'the first (resent)', 'old-0');
+    expect(retried.errors).toBeUndefined();
+    expect(retried.data.sendMessage).toEqual(first);
+    const page = await gql<{ conversation: { messages: { edges: unknown[] } } }>(
+      0, 'mona', 'query($id: ID!, $c: Cursor) { conversation(id: $id, consistentWith: $c) { messages(last: 100) { edges { cursor } } } }', { id, c: last.cursor },
+    );
+    expect(page.data.conversation.messages.edges).toHaveLength(71);
+  });
+
   it('resumes by cursor with no gap and no duplicate', async () => {
     const { id } = await createGroup('alice', ['bob']);
     const first = await send(0, 'alice', id, 'm1', 'g-1');

@@ -10,5 +10,6 @@ export {
   type ProjectionVersions,
   type RebuildRequest,
 } from './projection-catalog';
+export { SentMessageLookup } from './sent-message.lookup';
 export { TimelineReader, type TimelineMessage, type TimelinePage, type TimelinePageRequest } from './timeline.reader';
 export { ConversationReader, type ConversationRecord, type MemberRecord, type InboxRecord, type InboxPage, type InboxPosition } from './conversation.reader';

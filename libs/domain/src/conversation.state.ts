@@ -23,10 +23,10 @@ export type CreatedConversation = {
   /** The ids of `messages`: what SendMessage checks to recognise a retry. */
   readonly messageIds: ReadonlySet<string>;
   /**
-   * Every message ever sent, in log order, so that an idempotent retry can answer with the
-   * original. It grows with the conversation and lives in memory with the state; for very
-   * long conversations it should be bounded (e.g. to a retry window) or moved to a lookup in
-   * the read model. Acceptable for now.
+   * The latest messages (RECENT_MESSAGES), in log order, so that a retry of one of them is
+   * answered with the original from memory; the state stays the same size however long the
+   * conversation. A retry of an older one (`messages.hasEvicted`) is for the caller to find
+   * in the read model before deciding (the command service does).
    */
   readonly messages: MessageHistory;
 };

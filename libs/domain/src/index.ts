@@ -6,7 +6,7 @@ export * from './decider';
 export * from './conversation.events';
 export * from './conversation.commands';
 export * from './conversation.state';
-export { MessageHistory } from './message-history';
+export { MessageHistory, RECENT_MESSAGES } from './message-history';
 export {
   conversationDecider,
   decide as decideConversation,

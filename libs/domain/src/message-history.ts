@@ -1,48 +1,74 @@
 import type { SentMessage } from './conversation.state';
+import type { LogPosition } from './log-position';
+
+/** How many of a conversation's latest messages its state keeps, to answer retries from memory. */
+export const RECENT_MESSAGES = 64;
 
 /**
- * The messages of a conversation by id, as an immutable value that appends in O(1).
+ * The latest messages of a conversation by id (at most `capacity`), as an immutable value
+ * that appends in amortised O(1): the state of a conversation stays the same size however
+ * many messages it has. A retry of an older message is recognised outside the state (the
+ * command service looks the id up in the read model once the messages up to
+ * `evictedThrough` are projected).
  *
- * Copying a Map on every MessageSent made replaying a stream quadratic (10,000 messages took
- * about 24 s). Instead, successive versions share one append-only store and each version sees
- * only the first `size` entries of it, so no version ever observes a change. Appending to the
- * newest version writes to the shared store in place; appending to an older version (a branch,
- * e.g. two decisions tried on the same state) copies that version's prefix first.
+ * Successive versions share one append-only store, and each sees only its own window of it,
+ * so no version ever observes a change. Appending to the newest version writes to the shared
+ * store in place (which drops what no recent version can see once it holds 3x the capacity);
+ * appending to an older version (a branch, e.g. two decisions tried on the same state) copies
+ * that version's window first. Versions up to `capacity` appends behind the newest stay intact.
  */
 export class MessageHistory implements ReadonlyMap<string, SentMessage> {
   private constructor(
     private readonly store: MessageStore,
-    readonly size: number,
+    /** Absolute index (in the conversation) after this version's last message. */
+    private readonly end: number,
+    readonly capacity: number,
+    /** Whether messages have slid out of the window. */
+    readonly hasEvicted: boolean,
+    /** The position of the latest message that slid out of the window (null if none had one). */
+    readonly evictedThrough: LogPosition | null,
   ) {}
 
-  static empty(): MessageHistory {
-    return new MessageHistory(new MessageStore(), 0);
+  static empty(capacity = RECENT_MESSAGES): MessageHistory {
+    return new MessageHistory(new MessageStore(0), 0, capacity, false, null);
   }
 
-  /** This history with the message added, or this history itself when its id is already there. */
+  private get start(): number {
+    return Math.max(0, this.end - this.capacity);
+  }
+
+  /** Messages in the window. */
+  get size(): number {
+    return this.end - this.start;
+  }
+
+  /** This history with the message added, or this history itself when its id is in the window. */
   with(message: SentMessage): MessageHistory {
     if (this.has(message.messageId)) return this;
-    const store = this.store.length === this.size ? this.store : this.store.prefix(this.size);
+    const store = this.store.end === this.end ? this.store : this.store.window(this.start, this.end);
     store.append(message);
-    return new MessageHistory(store, this.size + 1);
+    const end = this.end + 1;
+    const leaving = end > this.capacity ? store.at(end - this.capacity - 1) : undefined;
+    store.forgetBefore(end - 2 * this.capacity, 3 * this.capacity);
+    return new MessageHistory(store, end, this.capacity, this.hasEvicted || leaving !== undefined, leaving?.position ?? this.evictedThrough);
   }
 
   get(messageId: string): SentMessage | undefined {
     const index = this.store.indexOf(messageId);
-    return index !== undefined && index < this.size ? this.store.at(index) : undefined;
+    return index !== undefined && index >= this.start && index < this.end ? this.store.at(index) : undefined;
   }
 
   has(messageId: string): boolean {
     return this.get(messageId) !== undefined;
   }
 
-  /** The same history seen as the set of its message ids. */
+  /** The same window seen as the set of its message ids. */
   get ids(): ReadonlySet<string> {
     return new MessageIdSet(this);
   }
 
   *values(): MapIterator<SentMessage> {
-    for (let index = 0; index < this.size; index++) yield this.store.at(index);
+    for (let index = this.start; index < this.end; index++) yield this.store.at(index)!;
   }
 
   *keys(): MapIterator<string> {
@@ -94,16 +120,19 @@ class MessageIdSet implements ReadonlySet<string> {
   }
 }
 
+/** Messages by absolute index from `base` on; what lies before `base` has been dropped. */
 class MessageStore {
-  private readonly messages: SentMessage[] = [];
+  private messages: SentMessage[] = [];
   private readonly indexById = new Map<string, number>();
 
-  get length(): number {
-    return this.messages.length;
+  constructor(private base: number) {}
+
+  get end(): number {
+    return this.base + this.messages.length;
   }
 
-  at(index: number): SentMessage {
-    return this.messages[index];
+  at(index: number): SentMessage | undefined {
+    return index >= this.base ? this.messages[index - this.base] : undefined;
   }
 
   indexOf(messageId: string): number | undefined {
@@ -111,13 +140,23 @@ class MessageStore {
   }
 
   append(message: SentMessage): void {
-    this.indexById.set(message.messageId, this.messages.length);
+    this.indexById.set(message.messageId, this.end);
     this.messages.push(message);
   }
 
-  prefix(length: number): MessageStore {
-    const copy = new MessageStore();
-    for (const message of this.messages.slice(0, length)) copy.append(message);
+  /** Once it holds more than `limit` messages, drops those before `index`. */
+  forgetBefore(index: number, limit: number): void {
+    if (this.messages.length <= limit || index <= this.base) return;
+    const dropped = this.messages.slice(0, index - this.base);
+    this.messages = this.messages.slice(index - this.base);
+    this.base = index;
+    for (const message of dropped) if ((this.indexById.get(message.messageId) ?? Infinity) < index) this.indexById.delete(message.messageId);
+  }
+
+  /** A new store holding [start, end) of this one. */
+  window(start: number, end: number): MessageStore {
+    const copy = new MessageStore(start);
+    for (let index = start; index < end; index++) copy.append(this.at(index)!);
     return copy;
   }
 }

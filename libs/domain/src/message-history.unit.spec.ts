@@ -88,10 +88,33 @@ describe('MessageHistory', () => {
     expect(seen).toStrictEqual(['m1:body of m1', 'm2:body of m2']);
   });
 
-  it('appends in constant time, so replaying a long conversation stays linear', () => {
-    let history = MessageHistory.empty();
-    for (let index = 0; index < 50_000; index++) history = history.with(message(`m${index}`));
-    expect(history.size).toBe(50_000);
+  it('appends in constant time and keeps only the latest messages, so replaying a long conversation stays linear and small', () => {
+    let history = MessageHistory.empty(64);
+    for (let index = 0; index < 50_000; index++) history = history.with({ ...message(`m${index}`), position: { partition: 0, offset: String(index) } });
+    expect(history.size).toBe(64);
     expect(history.get('m49999')?.messageId).toBe('m49999');
+    expect(history.get('m49936')?.messageId).toBe('m49936');
+    expect(history.has('m49935')).toBe(false);
+    expect(history.hasEvicted).toBe(true);
+    expect(history.evictedThrough).toEqual({ partition: 0, offset: '49935' });
+  });
+
+  it('says nothing slid out while the window is not full', () => {
+    let history = MessageHistory.empty(3);
+    for (const id of ['m1', 'm2', 'm3']) history = history.with(message(id));
+    expect([history.hasEvicted, history.evictedThrough]).toEqual([false, null]);
+    history = history.with(message('m4'));
+    expect([...history.keys()]).toEqual(['m2', 'm3', 'm4']);
+    expect(history.hasEvicted).toBe(true);
+    expect(history.has('m1')).toBe(false);
+  });
+
+  it('keeps versions up to its capacity behind the newest intact while it drops old messages', () => {
+    const versions = [MessageHistory.empty(4)];
+    for (let index = 0; index < 40; index++) versions.push(versions.at(-1)!.with(message(`m${index}`)));
+    const older = versions.at(-5)!; // 4 appends behind
+    expect([...older.keys()]).toEqual(['m32', 'm33', 'm34', 'm35']);
+    expect([...older.with(message('x')).keys()]).toEqual(['m33', 'm34', 'm35', 'x']);
+    expect([...versions.at(-1)!.keys()]).toEqual(['m36', 'm37', 'm38', 'm39']);
   });
 });

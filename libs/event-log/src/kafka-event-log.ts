@@ -74,8 +74,16 @@ export class KafkaEventLog implements EventLog {
     await Promise.all([this.producer.disconnect(), this.admin.disconnect()]); // harmless when never connected
   }
 
+  /** murmur2 over the id's bytes on every command showed in profiles: remembered for recent ids. */
+  private readonly partitions = new Map<string, number>();
+
   partitionFor(conversationId: string): number {
-    return partitionForConversation(conversationId, this.partitionCount);
+    let partition = this.partitions.get(conversationId);
+    if (partition === undefined) {
+      if (this.partitions.size >= 10_000) this.partitions.clear();
+      this.partitions.set(conversationId, (partition = partitionForConversation(conversationId, this.partitionCount)));
+    }
+    return partition;
   }
 
   async append(conversationId: string, events: readonly NewEvent[]): Promise<LogPosition[]> {

@@ -31,12 +31,12 @@ export function createCommandServiceClient(url: string): CommandServiceClient {
   const definition = loadSync(join(protoRoot(), COMMAND_SERVICE_PROTO), { ...PROTO_LOADER_OPTIONS, includeDirs: [protoRoot()] });
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   const pkg = loadPackageDefinition(definition) as any;
-  const client = new pkg.parley.commands.v1.CommandService(url, credentials.createInsecure());
+  const client = new pkg.parley.commands.v1.CommandService(url, credentials.createInsecure(), { 'grpc.enable_channelz': 0 });
   const unary =
     <Req, Res>(method: string): Unary<Req, Res> =>
     (request, { deadlineMs = 10_000, metadata = {} } = {}) => {
       const sent = new Metadata();
-      for (const [key, value] of Object.entries(metadata)) sent.set(key, value);
+      for (const key in metadata) sent.set(key, metadata[key]);
       return new Promise<Res>((resolve, reject) =>
         client[method](request, sent, { deadline: Date.now() + deadlineMs }, (err: ServiceError | null, res: Res) =>
           err ? reject(err) : resolve(res),

@@ -1,19 +1,19 @@
-import { findMessage, membersInJoinOrder, messageIdFor, type ConversationState, type LogPosition } from '@parley/domain';
+import { findMessage, membersInJoinOrder, messageIdFor, type ConversationCommand, type ConversationState, type LogPosition } from '@parley/domain';
 import { commands as api } from '@parley/proto';
-import { Controller, Logger } from '@nestjs/common';
+import { Controller, Inject, Logger } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
-import { plainToInstance } from 'class-transformer';
 import { validateSync, type ValidationError } from 'class-validator';
-import type { Decision } from '../commands/command-executor';
+import { CommandContextDto, type CommandContext } from '../commands/command-context';
 import {
   conversationIdFor,
-  CreateConversationCommand,
   CreateConversationRequestDto,
+  toCreateConversation,
 } from '../commands/create-conversation/create-conversation.command';
-import { JoinConversationCommand, JoinConversationRequestDto } from '../commands/join-conversation/join-conversation.command';
-import { LeaveConversationCommand, LeaveConversationRequestDto } from '../commands/leave-conversation/leave-conversation.command';
-import { MarkReadCommand, MarkReadRequestDto } from '../commands/mark-read/mark-read.command';
-import { SendMessageCommand, SendMessageRequestDto } from '../commands/send-message/send-message.command';
+import { CLOCK, Decide, type Clock, type Decision } from '../commands/decide.command';
+import { JoinConversationRequestDto, toJoinConversation } from '../commands/join-conversation/join-conversation.command';
+import { LeaveConversationRequestDto, toLeaveConversation } from '../commands/leave-conversation/leave-conversation.command';
+import { MarkReadRequestDto, PositionDto, toMarkRead } from '../commands/mark-read/mark-read.command';
+import { SendMessageRequestDto, toSendMessage } from '../commands/send-message/send-message.command';
 import type { Metadata } from '@grpc/grpc-js';
 import { Histogram } from 'prom-client';
 import { CommandServiceConfig } from '../command-service.config';
@@ -37,9 +37,18 @@ function describe(errors: ValidationError[], prefix = ''): string[] {
   ]);
 }
 
-/** Shape checks at the boundary (class-validator); business rules are the decider's. */
-function validated<T extends object>(DtoClass: Dto<T>, request: unknown): T {
-  const dto = plainToInstance(DtoClass, request ?? {});
+/**
+ * Shape checks at the boundary (class-validator); business rules are the decider's. The DTO
+ * is filled in by hand (the request is already a plain object from the proto loader):
+ * class-transformer's plainToInstance cost as much as the validation itself.
+ */
+function validated<T extends object>(DtoClass: Dto<T>, request: unknown, nested: Record<string, Dto<object>> = {}): T {
+  const plain = (request ?? {}) as Record<string, unknown>;
+  const dto = Object.assign(new DtoClass(), plain);
+  for (const [key, NestedClass] of Object.entries({ context: CommandContextDto, ...nested })) {
+    const value = plain[key];
+    if (value && typeof value === 'object') Object.assign(dto, { [key]: Object.assign(new NestedClass(), value) });
+  }
   const errors = validateSync(dto, { whitelist: true });
   if (errors.length > 0) throw invalidArgument(describe(errors).join('; '), errors[0].property);
   return dto;
@@ -71,7 +80,13 @@ export class CommandServiceController implements api.CommandServiceController {
     private readonly writers: PartitionWriters,
     private readonly forwarder: OwnerForwarder,
     private readonly config: CommandServiceConfig,
+    @Inject(CLOCK) private readonly clock: Clock,
   ) {}
+
+  /** Validated at the boundary into the domain command; decided, appended and answered by the partition's writer. */
+  private decide(command: ConversationCommand, context: CommandContext): Promise<Decision> {
+    return this.commandBus.execute(new Decide(command, context));
+  }
 
   /**
    * Decides the command here when this instance owns the conversation's partition; otherwise
@@ -124,39 +139,40 @@ export class CommandServiceController implements api.CommandServiceController {
     let conversationId = '';
     const chooseId = () => (conversationId = conversationIdFor(request, (id) => this.writers.owns(id)));
     return this.run('createConversation', request, metadata, chooseId, async () => {
-      const { context, ...rest } = validated(CreateConversationRequestDto, request);
-      const decision: Decision = await this.commandBus.execute(new CreateConversationCommand({ ...rest, conversationId }, context));
+      const dto = validated(CreateConversationRequestDto, request);
+      const decision = await this.decide(toCreateConversation(dto, conversationId, this.clock()), dto.context);
       return { conversation: conversationOf(decision.after), position: lastPosition(decision) };
     });
   }
 
   joinConversation(request: api.JoinConversationRequest, metadata?: Metadata): Promise<api.JoinConversationResponse> {
     return this.run('joinConversation', request, metadata, () => String(request?.conversationId), async () => {
-      const { context, ...rest } = validated(JoinConversationRequestDto, request);
-      const decision: Decision = await this.commandBus.execute(new JoinConversationCommand(rest, context));
-      const member = membersInJoinOrder(decision.after).find((m) => m.userId === context.actorId)!;
+      const dto = validated(JoinConversationRequestDto, request);
+      const decision = await this.decide(toJoinConversation(dto, this.clock()), dto.context);
+      const member = membersInJoinOrder(decision.after).find((m) => m.userId === dto.context.actorId)!;
       return { member: { userId: member.userId, joinedAt: member.joinedAt }, position: lastPosition(decision) };
     });
   }
 
   leaveConversation(request: api.LeaveConversationRequest, metadata?: Metadata): Promise<api.LeaveConversationResponse> {
     return this.run('leaveConversation', request, metadata, () => String(request?.conversationId), async () => {
-      const { context, ...rest } = validated(LeaveConversationRequestDto, request);
-      const decision: Decision = await this.commandBus.execute(new LeaveConversationCommand(rest, context));
+      const dto = validated(LeaveConversationRequestDto, request);
+      const decision = await this.decide(toLeaveConversation(dto, this.clock()), dto.context);
       return { position: lastPosition(decision) };
     });
   }
 
   sendMessage(request: api.SendMessageRequest, metadata?: Metadata): Promise<api.SendMessageResponse> {
     return this.run('sendMessage', request, metadata, () => String(request?.conversationId), async () => {
-      const { context, ...rest } = validated(SendMessageRequestDto, request);
-      const decision: Decision = await this.commandBus.execute(new SendMessageCommand(rest, context));
-      const message = findMessage(decision.after, messageIdFor(rest.conversationId, context.actorId, rest.clientMessageId))!;
+      const dto = validated(SendMessageRequestDto, request);
+      const decision = await this.decide(toSendMessage(dto, this.clock()), dto.context);
+      // A retry of a message the state still holds decides nothing: find the original there.
+      const message = decision.message ?? findMessage(decision.after, messageIdFor(dto.conversationId, dto.context.actorId, dto.clientMessageId))!;
       return {
         message: {
           id: message.messageId,
           clientMessageId: message.clientMessageId,
-          conversationId: rest.conversationId,
+          conversationId: dto.conversationId,
           senderId: message.senderId,
           body: message.body,
           sentAt: message.sentAt,
@@ -169,9 +185,9 @@ export class CommandServiceController implements api.CommandServiceController {
 
   markRead(request: api.MarkReadRequest, metadata?: Metadata): Promise<api.MarkReadResponse> {
     return this.run('markRead', request, metadata, () => String(request?.conversationId), async () => {
-      const { context, ...rest } = validated(MarkReadRequestDto, request);
-      const decision: Decision = await this.commandBus.execute(new MarkReadCommand(rest, context));
-      const member = membersInJoinOrder(decision.after).find((m) => m.userId === context.actorId);
+      const dto = validated(MarkReadRequestDto, request, { upTo: PositionDto });
+      const decision = await this.decide(toMarkRead(dto, this.clock()), dto.context);
+      const member = membersInJoinOrder(decision.after).find((m) => m.userId === dto.context.actorId);
       return { readMarker: position(member?.readMarker), position: lastPosition(decision) };
     });
   }

@@ -6,9 +6,12 @@ import {
   type ConversationEvent,
   type ConversationState,
   type LogPosition,
+  type SentMessage,
 } from '@parley/domain';
 import { FencedError, type EventBatch, type NewEvent, type PartitionAppender } from '@parley/event-log';
 import { UnavailableError } from '../grpc/grpc-errors';
+import type { OlderMessages } from '../read-model/older-messages';
+import { SeenMessageIds } from './seen-message-ids';
 
 export interface Decision {
   /** The state before the command. */
@@ -17,6 +20,8 @@ export interface Decision {
   readonly after: ConversationState;
   readonly events: readonly ConversationEvent[];
   readonly positions: readonly LogPosition[];
+  /** A send's message: the new one, or the original a retry of an older one found in the read model. */
+  readonly message?: SentMessage;
 }
 
 /** Who a command acts for and how to trace it. */
@@ -68,10 +73,12 @@ export class PartitionWriter {
   private inFlight?: Promise<void>;
   private nextOffset = 0n;
   private appender?: PartitionAppender;
+  private seen = new SeenMessageIds();
 
   constructor(
     readonly partition: number,
     private readonly recovery: WriterRecovery,
+    private readonly older?: OlderMessages,
   ) {}
 
   get conversationCount(): number {
@@ -87,6 +94,7 @@ export class PartitionWriter {
     if (this.phase !== 'reading') return;
     for (const { conversationId, event, position } of batch.events) {
       this.states.set(conversationId, evolveConversation(this.states.get(conversationId) ?? initialConversationState(), event, position));
+      if (event.type === 'MessageSent') this.seen.add(event.data.messageId);
     }
   }
 
@@ -111,11 +119,18 @@ export class PartitionWriter {
     return appender;
   }
 
-  async decide(command: ConversationCommand, metadata: CommandMetadata, timeoutMs: number): Promise<Decision> {
+  async decide(command: ConversationCommand, metadata: CommandMetadata, timeoutMs: number, lookedUp = false): Promise<Decision> {
     if (this.phase !== 'ready') await this.untilReady(timeoutMs);
     const { conversationId } = command.data;
     const before = this.states.get(conversationId) ?? initialConversationState();
     const events = decideConversation(command, before); // a DomainError rejects the command here
+    const sent = events[0]?.type === 'MessageSent' ? events[0].data : undefined;
+    if (sent && !lookedUp && this.older && before.status === 'CREATED' && before.messages.hasEvicted && this.seen.mayHave(sent.messageId)) {
+      // Maybe a retry of a message older than the state keeps: the read model knows.
+      const original = await this.findOlder(conversationId, sent.messageId, before.messages.evictedThrough, timeoutMs);
+      if (original) return { before, after: before, events: [], positions: [], message: original };
+      return this.decide(command, metadata, timeoutMs, true);
+    }
     let after = before;
     const positions = events.map((event) => {
       const position = { partition: this.partition, offset: String(this.nextOffset++) };
@@ -123,13 +138,23 @@ export class PartitionWriter {
       return position;
     });
     if (events.length > 0) this.states.set(conversationId, after);
-    const decision: Decision = { before, after, events, positions };
+    if (sent) this.seen.add(sent.messageId);
+    const message = sent && after.status === 'CREATED' ? after.messages.get(sent.messageId) : undefined;
+    const decision: Decision = { before, after, events, positions, ...(message ? { message } : {}) };
     if (events.length === 0 && !this.inFlight && this.queued.length === 0) return decision;
     return new Promise((resolve, reject) => {
       // Even a decision with no events waits for the appends before it: it may rest on them.
       this.queued.push({ decision, events: events.map((event, i) => withMetadata(event, positions[i], command.data.now, metadata)), resolve, reject });
       if (!this.inFlight) this.inFlight = this.appendQueued();
     });
+  }
+
+  private async findOlder(conversationId: string, messageId: string, projectedPast: LogPosition | null, timeoutMs: number): Promise<SentMessage | null> {
+    try {
+      return await this.older!.find(conversationId, messageId, projectedPast ?? { partition: this.partition, offset: '0' }, Date.now() + timeoutMs);
+    } catch (err) {
+      throw new UnavailableError(`could not tell whether this send retries an older message (${(err as Error).message}); retry`);
+    }
   }
 
   private async appendQueued(): Promise<void> {
@@ -166,6 +191,7 @@ export class PartitionWriter {
     const failed = new UnavailableError(`partition ${this.partition} is being reloaded from the log (${reason}); retry`);
     for (const pending of this.queued.splice(0)) pending.reject(failed);
     this.states = new Map();
+    this.seen = new SeenMessageIds();
     this.inFlight = undefined;
     if (this.phase !== 'ready') return;
     this.phase = 'reading';

@@ -1,4 +1,4 @@
-import { ConversationNotFoundError, findMessage, messageIdFor, type ConversationCommand } from '@parley/domain';
+import { ConversationNotFoundError, findMessage, messageIdFor, RECENT_MESSAGES, type ConversationCommand, type LogPosition } from '@parley/domain';
 import { InMemoryEventLog, readToEnd, type PartitionAppender } from '@parley/event-log';
 import { UnavailableError } from '../grpc/grpc-errors';
 import { PartitionWriter } from './partition-writer';
@@ -165,6 +165,28 @@ describe('PartitionWriter', () => {
     const waiting = writer.decide(create(), meta('alice'), 1000);
     writer.revoke();
     await expect(waiting).rejects.toThrow(/moved to another command-service instance/);
+  });
+
+  it('answers a retry of a message older than the state keeps from the read model, and looks nothing up for new ones', async () => {
+    const log = new ControlledLog(4);
+    const lookups: string[] = [];
+    const older = {
+      find: async (_conversationId: string, messageId: string, projectedPast: LogPosition) => {
+        lookups.push(`${messageId}@${projectedPast.offset}`);
+        const logged = (await readToEnd(log)).find((e) => e.event.type === 'MessageSent' && e.event.data.messageId === messageId);
+        return logged?.event.type === 'MessageSent' ? { ...logged.event.data, position: logged.position } : null;
+      },
+    };
+    const writer = new PartitionWriter(log.partitionFor(GROUP), { reopen: () => undefined }, older);
+    await open(writer, log);
+    await writer.decide(create(), meta('alice'), 1000);
+    for (let n = 0; n < RECENT_MESSAGES + 6; n++) await writer.decide(send(`m${n}`), meta('alice'), 1000);
+    expect(lookups).toEqual([]); // new ids: certainly not seen, no lookup
+    const retry = await writer.decide(send('m0'), meta('alice'), 1000);
+    expect(retry.events).toEqual([]);
+    expect(retry.message).toMatchObject({ messageId: messageIdFor(GROUP, 'alice', 'm0'), body: 'body m0', position: { offset: '3' } });
+    expect(lookups).toEqual([`${messageIdFor(GROUP, 'alice', 'm0')}@8`]); // after the newest message that left the state
+    expect((await readToEnd(log)).filter((e) => e.event.type === 'MessageSent')).toHaveLength(RECENT_MESSAGES + 6);
   });
 
   it('fails a command whose partition is not read within the timeout', async () => {

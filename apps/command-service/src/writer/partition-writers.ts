@@ -4,6 +4,7 @@ import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplica
 import { Gauge } from 'prom-client';
 import { CommandServiceConfig } from '../command-service.config';
 import { UnavailableError } from '../grpc/grpc-errors';
+import { OLDER_MESSAGES, type OlderMessages } from '../read-model/older-messages';
 import { PartitionWriter, type CommandMetadata, type Decision } from './partition-writer';
 
 const ownedPartitions = new Gauge({ name: 'parley_command_owned_partitions', help: 'Partitions of the events topic this instance writes' });
@@ -30,6 +31,7 @@ export class PartitionWriters implements OnApplicationBootstrap, OnApplicationSh
   constructor(
     @Inject(EVENT_LOG) private readonly log: EventLog,
     private readonly config: CommandServiceConfig,
+    @Inject(OLDER_MESSAGES) private readonly older: OlderMessages,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -71,7 +73,7 @@ export class PartitionWriters implements OnApplicationBootstrap, OnApplicationSh
   private assign(partitions: readonly number[]): void {
     for (const writer of this.writers.values()) void this.close(writer.revoke());
     const recovery = { reopen: (partition: number) => void this.open(partition, this.writers.get(partition)) };
-    this.writers = new Map(partitions.map((p) => [p, new PartitionWriter(p, recovery)]));
+    this.writers = new Map(partitions.map((p) => [p, new PartitionWriter(p, recovery, this.older)]));
     ownedPartitions.set(partitions.length);
     this.owners = undefined;
     for (const [partition, writer] of this.writers) void this.open(partition, writer);

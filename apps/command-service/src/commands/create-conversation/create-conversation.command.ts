@@ -1,7 +1,7 @@
-import { directConversationId, groupConversationIdFor, isClientConversationId, isUserId } from '@parley/domain';
+import { directConversationId, groupConversationIdFor, isClientConversationId, isUserId, type CreateConversation } from '@parley/domain';
 import { randomInt } from 'node:crypto';
 import { ArrayMaxSize, IsArray, IsIn, IsOptional, IsString } from 'class-validator';
-import { CommandRequestDto, type CommandContext } from '../command-context';
+import { CommandRequestDto } from '../command-context';
 
 export class CreateConversationRequestDto extends CommandRequestDto {
   @IsIn(['DIRECT', 'GROUP'], { message: 'kind must be DIRECT or GROUP' })
@@ -51,9 +51,11 @@ export function conversationIdFor(
   return id;
 }
 
-export class CreateConversationCommand {
-  constructor(
-    readonly request: Omit<CreateConversationRequestDto, 'context'> & { readonly conversationId: string },
-    readonly context: CommandContext,
-  ) {}
-}
+export const toCreateConversation = (
+  { kind, title, memberIds, clientConversationId, context }: CreateConversationRequestDto,
+  conversationId: string,
+  now: string,
+): CreateConversation => ({
+  type: 'CreateConversation',
+  data: { conversationId, kind, title, memberIds, clientConversationId, actorId: context.actorId, now },
+});

@@ -1,14 +1,13 @@
 import { IsString } from 'class-validator';
-import { CommandRequestDto, type CommandContext } from '../command-context';
+import type { JoinConversation } from '@parley/domain';
+import { CommandRequestDto } from '../command-context';
 
 export class JoinConversationRequestDto extends CommandRequestDto {
   @IsString()
   conversationId!: string;
 }
 
-export class JoinConversationCommand {
-  constructor(
-    readonly request: Omit<JoinConversationRequestDto, 'context'>,
-    readonly context: CommandContext,
-  ) {}
-}
+export const toJoinConversation = ({ conversationId, context }: JoinConversationRequestDto, now: string): JoinConversation => ({
+  type: 'JoinConversation',
+  data: { conversationId, actorId: context.actorId, now },
+});

@@ -1,14 +1,13 @@
 import { IsString } from 'class-validator';
-import { CommandRequestDto, type CommandContext } from '../command-context';
+import type { LeaveConversation } from '@parley/domain';
+import { CommandRequestDto } from '../command-context';
 
 export class LeaveConversationRequestDto extends CommandRequestDto {
   @IsString()
   conversationId!: string;
 }
 
-export class LeaveConversationCommand {
-  constructor(
-    readonly request: Omit<LeaveConversationRequestDto, 'context'>,
-    readonly context: CommandContext,
-  ) {}
-}
+export const toLeaveConversation = ({ conversationId, context }: LeaveConversationRequestDto, now: string): LeaveConversation => ({
+  type: 'LeaveConversation',
+  data: { conversationId, actorId: context.actorId, now },
+});

@@ -1,6 +1,7 @@
 import { Type } from 'class-transformer';
 import { IsInt, IsString, Matches, Min, ValidateNested } from 'class-validator';
-import { CommandRequestDto, type CommandContext } from '../command-context';
+import type { MarkRead } from '@parley/domain';
+import { CommandRequestDto } from '../command-context';
 
 export class PositionDto {
   @IsInt()
@@ -21,9 +22,7 @@ export class MarkReadRequestDto extends CommandRequestDto {
   upTo!: PositionDto;
 }
 
-export class MarkReadCommand {
-  constructor(
-    readonly request: Omit<MarkReadRequestDto, 'context'>,
-    readonly context: CommandContext,
-  ) {}
-}
+export const toMarkRead = ({ conversationId, upTo, context }: MarkReadRequestDto, now: string): MarkRead => ({
+  type: 'MarkRead',
+  data: { conversationId, upTo: { partition: upTo.partition, offset: upTo.offset }, actorId: context.actorId, now },
+});

@@ -1,5 +1,6 @@
 import { IsString } from 'class-validator';
-import { CommandRequestDto, type CommandContext } from '../command-context';
+import type { SendMessage } from '@parley/domain';
+import { CommandRequestDto } from '../command-context';
 
 export class SendMessageRequestDto extends CommandRequestDto {
   @IsString()
@@ -12,9 +13,7 @@ export class SendMessageRequestDto extends CommandRequestDto {
   clientMessageId!: string;
 }
 
-export class SendMessageCommand {
-  constructor(
-    readonly request: Omit<SendMessageRequestDto, 'context'>,
-    readonly context: CommandContext,
-  ) {}
-}
+export const toSendMessage = ({ conversationId, body, clientMessageId, context }: SendMessageRequestDto, now: string): SendMessage => ({
+  type: 'SendMessage',
+  data: { conversationId, body, clientMessageId, actorId: context.actorId, now },
+});
