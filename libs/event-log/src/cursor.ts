@@ -6,7 +6,20 @@ import { createHash } from 'node:crypto';
  * `m1.<partition>.<offset>.<tag>` in base64url, where tag fingerprints the conversation so a
  * cursor from another conversation is recognised.
  */
-const tagOf = (conversationId: string) => createHash('sha256').update(conversationId).digest('hex').slice(0, 8);
+const hashTag = (conversationId: string) => createHash('sha256').update(conversationId).digest('hex').slice(0, 8);
+
+/** Tags by conversation id (a cursor is made per message, mostly for a few busy conversations); cleared when full. */
+export const CURSOR_TAGS_CACHED = 10_000;
+const tags = new Map<string, string>();
+function tagOf(conversationId: string): string {
+  let tag = tags.get(conversationId);
+  if (tag === undefined) {
+    tag = hashTag(conversationId);
+    if (tags.size >= CURSOR_TAGS_CACHED) tags.clear();
+    tags.set(conversationId, tag);
+  }
+  return tag;
+}
 
 export function encodeCursor(position: LogPosition, conversationId: string): string {
   return Buffer.from(`m1.${position.partition}.${position.offset}.${tagOf(conversationId)}`).toString('base64url');

@@ -22,8 +22,61 @@ function secretKey(secret: string): KeyObject {
   return key;
 }
 
-/** HS256 only (alg none and every other algorithm refused), exp honoured with `leewaySeconds` of clock tolerance. */
+/** A token verified before, with what decides whether it is still good without checking its signature again. */
+interface Verified {
+  readonly secret: string;
+  readonly leewaySeconds: number;
+  readonly viewer: Viewer;
+  /** The `exp` and `nbf` claims (epoch seconds), if present. */
+  readonly exp?: number;
+  readonly nbf?: number;
+}
+
+/** How many verified tokens are remembered (least recently used ones are dropped first). */
+export const VERIFIED_TOKENS_CACHED = 5_000;
+
+/**
+ * Verified tokens by token text, least recently used first (a Map keeps insertion order).
+ * Only successes are stored; an entry serves only the same secret and leeway, and the time
+ * claims are checked on every use exactly as jsonwebtoken checks them.
+ */
+const verified = new Map<string, Verified>();
+
+function fromCache(token: string, secret: string, leewaySeconds: number): Viewer | undefined {
+  const entry = verified.get(token);
+  if (!entry) return undefined;
+  if (entry.secret !== secret || entry.leewaySeconds !== leewaySeconds) return undefined;
+  // As jsonwebtoken: whole seconds, `clockTolerance || 0`.
+  const now = Math.floor(Date.now() / 1000);
+  const tolerance = leewaySeconds || 0;
+  if ((entry.exp !== undefined && now >= entry.exp + tolerance) || (entry.nbf !== undefined && entry.nbf > now + tolerance)) {
+    verified.delete(token);
+    return undefined; // verified again below, so the error is jsonwebtoken's own
+  }
+  verified.delete(token); // most recently used last
+  verified.set(token, entry);
+  return entry.viewer;
+}
+
+function remember(token: string, entry: Verified): void {
+  verified.delete(token);
+  if (verified.size >= VERIFIED_TOKENS_CACHED) verified.delete(verified.keys().next().value!);
+  verified.set(token, entry);
+}
+
+/** Forgets every verified token (tests). */
+export function clearVerifiedTokens(): void {
+  verified.clear();
+}
+
+/**
+ * HS256 only (alg none and every other algorithm refused), exp honoured with `leewaySeconds` of clock tolerance.
+ * A token verified before with the same secret and leeway is served from a bounded cache, its
+ * `exp` (and `nbf`) still checked on every call; failures are never cached.
+ */
 export function verifyToken(token: string, secret: string, leewaySeconds = 30): Viewer {
+  const cached = fromCache(token, secret, leewaySeconds);
+  if (cached) return cached;
   let claims: jwt.JwtPayload;
   try {
     claims = jwt.verify(token, secretKey(secret), { algorithms: ['HS256'], clockTolerance: leewaySeconds }) as jwt.JwtPayload;
@@ -32,7 +85,10 @@ export function verifyToken(token: string, secret: string, leewaySeconds = 30): 
   }
   if (!isUserId(claims.sub)) throw new AuthenticationError('Invalid token: sub must be a user id (1-64 chars of [A-Za-z0-9_.@-])');
   const roles = Array.isArray(claims.roles) ? claims.roles.filter((r): r is string => typeof r === 'string') : [];
-  return { userId: claims.sub, roles: new Set(roles), ...(typeof claims.exp === 'number' ? { expiresAt: claims.exp * 1000 } : {}) };
+  const viewer: Viewer = { userId: claims.sub, roles: new Set(roles), ...(typeof claims.exp === 'number' ? { expiresAt: claims.exp * 1000 } : {}) };
+  // jsonwebtoken refused any exp or nbf that is not a number.
+  remember(token, { secret, leewaySeconds, viewer, exp: claims.exp, nbf: claims.nbf });
+  return viewer;
 }
 
 /** Reads `Bearer <jwt>` from an Authorization header or a graphql-ws connection_init payload. */

@@ -1,4 +1,17 @@
-import { GraphQLError, getNamedType, isListType, getNullableType, type DocumentNode, type GraphQLSchema, type ValidationRule } from 'graphql';
+import {
+  GraphQLError,
+  Kind,
+  getNamedType,
+  getNullableType,
+  getVariableValues,
+  isListType,
+  visit,
+  type DocumentNode,
+  type GraphQLSchema,
+  type ValidationRule,
+  type ValueNode,
+  type VariableDefinitionNode,
+} from 'graphql';
 import { createComplexityRule, getComplexity, simpleEstimator, type ComplexityEstimator } from 'graphql-query-complexity';
 
 /** Deep enough for the introspection query, shallow enough to stop abusive nesting (HTTP; the schema has no cycles besides introspection). */
@@ -13,6 +26,12 @@ export const MAX_COMPLEXITY = 50_000;
 const DEFAULT_PAGE = 50;
 /** Size assumed for a list without paging (members of a group). */
 const UNPAGED_LIST = 100;
+
+/**
+ * The only arguments the estimators read (`args.<name>`): a document whose variables feed none
+ * of them (nor a directive) has one cost. An estimator reading another argument must add it here.
+ */
+const COST_ARGUMENTS: ReadonlySet<string> = new Set(['first', 'last', 'userIds']);
 
 const byPageOrList: ComplexityEstimator = ({ type, field, args, childComplexity }) => {
   // A connection's edges are its page: the paged field above them already multiplied.
@@ -38,6 +57,46 @@ export function complexityRule(variables: Record<string, unknown> | undefined, o
 
 /** The same limit after validation (Mercurius keeps validated documents cached, so it checks here, before execution). */
 export function assertNotTooComplex(schema: GraphQLSchema, query: DocumentNode, variables: Record<string, unknown> | undefined): void {
-  const cost = getComplexity({ schema, query, variables: variables ?? {}, estimators: ESTIMATORS });
+  const cost = complexityOf(schema, query, variables ?? {});
   if (cost > MAX_COMPLEXITY) throw tooComplex(MAX_COMPLEXITY, cost);
+}
+
+/** What the cost of a document depends on, worked out once per document object. */
+interface DocumentCost {
+  readonly schema: GraphQLSchema;
+  /** The variable definitions of each operation (getComplexity sums every operation of the document). */
+  readonly operations: ReadonlyArray<readonly VariableDefinitionNode[]>;
+  /** Whether a variable feeds a cost argument of a field or a directive (@skip/@include): then the cost varies. */
+  readonly varies: boolean;
+  cost?: number;
+}
+
+/** Mercurius hands the same DocumentNode for the same query text (its LRU), so costs are cached per document object. */
+const documents = new WeakMap<DocumentNode, DocumentCost>();
+
+function documentCost(schema: GraphQLSchema, query: DocumentNode): DocumentCost {
+  const known = documents.get(query);
+  if (known && known.schema === schema) return known;
+  const operations = query.definitions.flatMap((d) => (d.kind === Kind.OPERATION_DEFINITION ? [d.variableDefinitions ?? []] : []));
+  let varies = false;
+  const feedsCost = (value: ValueNode) => visit(value, { Variable: () => void (varies = true) });
+  visit(query, {
+    Field: (node) => node.arguments?.filter((a) => COST_ARGUMENTS.has(a.name.value)).forEach((a) => feedsCost(a.value)),
+    Directive: (node) => node.arguments?.forEach((a) => feedsCost(a.value)),
+  });
+  const entry: DocumentCost = { schema, operations, varies };
+  documents.set(query, entry);
+  return entry;
+}
+
+/**
+ * getComplexity's answer, computed once per document when no variable can change it (e.g.
+ * every sendMessage). Variables that do not coerce still make getComplexity throw, as before.
+ */
+export function complexityOf(schema: GraphQLSchema, query: DocumentNode, variables: Record<string, unknown>): number {
+  const document = documentCost(schema, query);
+  const compute = () => getComplexity({ schema, query, variables, estimators: ESTIMATORS });
+  if (document.varies) return compute();
+  if (document.operations.some((definitions) => definitions.length > 0 && getVariableValues(schema, definitions, variables).errors)) return compute();
+  return (document.cost ??= compute());
 }
