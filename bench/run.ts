@@ -63,6 +63,7 @@ function inputs(plan: Plan, system: SystemInfo | undefined, bulk: { topic: strin
     'bulk-log': { topic: bulk.topic, partitions: plan.partitions, events: plan.bulkEvents },
     rebuild: { ...log, keyspace: bulk.keyspace },
     replay: log,
+    'command-memory': { env, partitions: plan.partitions, ...plan.commandMemory },
   };
 }
 

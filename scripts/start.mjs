@@ -31,7 +31,8 @@ async function waitReady(app, child, deadlineMs = 90_000) {
 }
 
 await up();
-const env = { ...process.env, ...(await connectionEnv()) };
+// Production mode (as the Dockerfile): graphql-js skips its development checks, graphql-ws hides internal error details.
+const env = { NODE_ENV: 'production', ...process.env, ...(await connectionEnv()) };
 const present = APPS.filter((app) => fs.existsSync(path.join(ROOT, 'apps', app.name, 'src', 'main.ts')));
 for (const app of APPS) if (!present.includes(app)) console.log(`[start] ${app.name}: not yet`);
 

@@ -1,5 +1,6 @@
 import type { BulkLogOutput } from '../scenarios/bulk-log';
 import type { CommandOutput } from '../scenarios/command';
+import type { CommandMemoryOutput } from '../scenarios/command-memory';
 import type { DeliveryOutput } from '../scenarios/delivery';
 import type { FanoutInput, FanoutRun } from '../scenarios/fanout';
 import type { RawCassandraOutput } from '../scenarios/raw-cassandra';
@@ -24,6 +25,7 @@ export interface Results {
   'bulk-log'?: Outcome<BulkLogOutput>;
   rebuild?: Outcome<RebuildOutput>;
   replay?: Outcome<ReplayOutput>;
+  'command-memory'?: Outcome<CommandMemoryOutput>;
 }
 
 export interface Row {
@@ -48,6 +50,9 @@ const met = (ok: boolean) => (ok ? 'yes' : 'NO');
 const metAll = (...conditions: Array<boolean | undefined>) => (conditions.includes(false) ? 'NO' : conditions.includes(undefined) ? '?' : 'yes');
 const ok = <T>(o: Outcome<T> | undefined): T | undefined => (o?.ok ? o.result : undefined);
 const kib = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`;
+const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
+const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+const count = (n: number) => n.toLocaleString('en-US');
 
 /** Delivery p99: at most `producerFactor` x the bare coalescing producer's ack p99 at the same rate, and at most `p99Ms` at these rates; nothing lost. */
 const DELIVERY_TARGET = { producerFactor: 2, p99Ms: { 500: 50, 1_000: 100 } as Record<number, number> };
@@ -61,6 +66,8 @@ const REBUILD_TARGET = 30_000;
 /** Replay: this share of a plain kafkajs read of the same log. */
 const REPLAY_TARGET_SHARE = 0.7;
 const SUBSCRIPTION_BYTES_TARGET = 20 * 1024;
+/** The command service's RSS after reading the larger log: at most this share above the smaller log's. */
+const COMMAND_MEMORY_GROWTH_TARGET = 0.15;
 
 /** The table: every Parley figure with its target and its ratio to the raw parts, then the raw parts. */
 export function tableRows(results: Results, fanoutPlan: Pick<FanoutInput, 'sizes'>): Row[] {
@@ -209,6 +216,8 @@ export function tableRows(results: Results, fanoutPlan: Pick<FanoutInput, 'sizes
       ratios: ratio(replay.rate, kafka?.consume?.rate, 'bare kafka read'),
     });
   }
+  const memory = ok(results['command-memory']);
+  if (memory) rows.push(...commandMemoryRows(memory));
   if (bulk) rows.push({ scenario: 'bulk log', figure: `${bulk.events.toLocaleString('en-US')} events appended`, value: rate(bulk.appendRate), target: '', met: '', ratios: '' });
 
   for (const run of kafka?.runs ?? []) rows.push(rawRow('raw kafka', `produce+consume @ ${run.rate}/s p50 / p99`, run));
@@ -239,6 +248,64 @@ export function tableRows(results: Results, fanoutPlan: Pick<FanoutInput, 'sizes
   if (bareBytes !== undefined) rows.push({ scenario: 'raw graphql-ws', figure: 'memory per subscription', value: kib(bareBytes), target: '', met: '', ratios: '' });
   return rows;
 }
+
+/** Per shape: RSS at the smallest and the largest log (the target), then what it is made of. */
+function commandMemoryRows({ emptyLog, shapes }: CommandMemoryOutput): Row[] {
+  const rows: Row[] = [];
+  const label = (runs: CommandMemoryOutput['shapes'][number]['runs'], name: string) =>
+    /^many/.test(name) ? `${count(runs[runs.length - 1].conversations)} conversations` : name;
+  for (const { shape, runs } of shapes) {
+    if (runs.length === 0) continue;
+    const [small, large] = [runs[0], runs[runs.length - 1]];
+    const shapeName = label(runs, shape.name);
+    // Judged on the heap the state holds (heap used after a full GC, over the empty log's, per
+    // conversation): RSS keeps garbage and pages not handed back, and moves by tens of MiB run to run.
+    const held = (r: (typeof runs)[number]) =>
+      r.afterGc && emptyLog.afterGc && r.conversations > 0 ? (r.afterGc.usage.heapUsed - emptyLog.afterGc.usage.heapUsed) / r.conversations : undefined;
+    const [heldSmall, heldLarge] = [held(small), held(large)];
+    const heldGrowth = heldSmall !== undefined && heldLarge !== undefined ? heldLarge / heldSmall - 1 : undefined;
+    const growth = large.rssBytes / small.rssBytes - 1;
+    const sign = (v: number) => (v >= 0 ? '+' : '-');
+    rows.push({
+      scenario: 'command memory',
+      figure: `command-service RSS after ${runs.map((r) => count(r.events)).join(' / ')} events (${shapeName})`,
+      value:
+        `${runs.map((r) => mib(r.rssBytes)).join(' / ')} (${sign(growth)}${mib(Math.abs(large.rssBytes - small.rssBytes))}, ${sign(growth)}${Math.abs(growth * 100).toFixed(1)}%); ` +
+        `peak ${runs.map((r) => mib(r.hwmBytes)).join(' / ')}; after a full GC ${runs.map((r) => (r.afterGc ? mib(r.afterGc.rssBytes) : '?')).join(' / ')} ` +
+        `(heap used ${runs.map((r) => (r.afterGc ? mib(r.afterGc.usage.heapUsed) : '?')).join(' / ')}); ` +
+        `heap held per conversation ${[heldSmall, heldLarge].map((h) => (h === undefined ? '?' : kib(h))).join(' / ')}` +
+        (heldGrowth === undefined ? '' : ` (${sign(heldGrowth)}${Math.abs(heldGrowth * 100).toFixed(1)}%)`),
+      target: `heap held per conversation does not grow with the message count (<= +${COMMAND_MEMORY_GROWTH_TARGET * 100}%)`,
+      met: heldGrowth === undefined ? '?' : met(heldGrowth <= COMMAND_MEMORY_GROWTH_TARGET),
+      ratios: '',
+    });
+    const perConversation = (r: (typeof runs)[number]) => (r.conversations > 0 ? kib((r.rssBytes - emptyLog.rssBytes) / r.conversations) : 'n/a');
+    const emptyGc = emptyLog.afterGc;
+    const perConversationGc = (r: (typeof runs)[number]) => (r.conversations > 0 && r.afterGc && emptyGc ? kib((r.afterGc.rssBytes - emptyGc.rssBytes) / r.conversations) : 'n/a');
+    const marginal = large.conversations > small.conversations ? `, ${kib((large.rssBytes - small.rssBytes) / (large.conversations - small.conversations))} per added conversation` : '';
+    rows.push({
+      scenario: 'command memory',
+      figure: `(${shapeName}) conversations; RSS over the empty log per conversation; read the log in`,
+      value:
+        `${runs.map((r) => count(r.conversations)).join(' / ')}; ${runs.map(perConversation).join(' / ')}${marginal} (after a full GC ${runs.map(perConversationGc).join(' / ')}); ` +
+        `${runs.map((r) => seconds(r.readyMs)).join(' / ')} (${runs.map((r) => `${count(perSecondOf(r.events, r.readyMs))}/s`).join(' / ')})`,
+      target: '',
+      met: '',
+      ratios: '',
+    });
+  }
+  rows.push({
+    scenario: 'command memory',
+    figure: 'command-service RSS on an empty log (start to ready)',
+    value: `${mib(emptyLog.rssBytes)}, peak ${mib(emptyLog.hwmBytes)}, after a full GC ${emptyLog.afterGc ? `${mib(emptyLog.afterGc.rssBytes)} (heap used ${mib(emptyLog.afterGc.usage.heapUsed)})` : '?'} (ready in ${seconds(emptyLog.readyMs)})`,
+    target: '',
+    met: '',
+    ratios: '',
+  });
+  return rows;
+}
+
+const perSecondOf = (events: number, ms: number) => Math.round(events / (ms / 1000));
 
 function rawRow(scenario: string, figure: string, run: RoundTripResult): Row {
   return { scenario, figure, value: `${ms(run.roundTrip.p50)} / ${ms(run.roundTrip.p99)}, ${run.errors} errors`, target: '', met: '', ratios: '' };

@@ -2,7 +2,7 @@ import { CassandraConfig, createCassandraClient, dropKeyspace } from '@parley/ca
 import { loadConfig } from '@parley/config';
 import { createKafka, KafkaConfig } from '@parley/event-log';
 import { createRedis, RedisConfig } from '@parley/redis';
-import { freePort, uniqueName, waitFor } from '@parley/testing';
+import { freePort, GiveUp, uniqueName, waitFor } from '@parley/testing';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, openSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -33,22 +33,31 @@ export interface AppProcess {
   readonly child: ChildProcess;
 }
 
-/** One built app (dist/apps/<app>/src/main.js) as its own process, waited for on /health/ready. */
-export async function startApp(app: string, env: NodeJS.ProcessEnv, httpPort: number, label = app): Promise<AppProcess> {
+/** The log file of an app started by startApp. */
+export const appLogFile = (label: string, httpPort: number): string => join(LOG_DIR, `${label}-${httpPort}.log`);
+
+/** One built app (dist/apps/<app>/src/main.js) as its own process, waited for on /health/ready (up to `readyTimeoutMs`). */
+export async function startApp(app: string, env: NodeJS.ProcessEnv, httpPort: number, label = app, readyTimeoutMs = 90_000): Promise<AppProcess> {
   mkdirSync(LOG_DIR, { recursive: true });
-  const logFile = join(LOG_DIR, `${label}-${httpPort}.log`);
+  const logFile = appLogFile(label, httpPort);
   const child = spawn(process.execPath, [join(ROOT, 'dist/apps', app, 'src/main.js')], {
     env,
     stdio: ['ignore', openSync(logFile, 'a'), openSync(logFile, 'a')],
   });
-  await waitFor(
-    `${label} to be ready (log: ${logFile})`,
-    async () => {
-      if (child.exitCode !== null) throw new Error(`${label} exited with ${child.exitCode}; see ${logFile}`);
-      return (await fetch(`http://127.0.0.1:${httpPort}/health/ready`).catch(() => undefined))?.ok;
-    },
-    { timeoutMs: 90_000, intervalMs: 200 },
-  );
+  try {
+    await waitFor(
+      `${label} to be ready (log: ${logFile})`,
+      async () => {
+        if (child.exitCode !== null || child.signalCode !== null) throw new GiveUp(`${label} exited with ${child.exitCode ?? child.signalCode}; see ${logFile}`);
+        return (await fetch(`http://127.0.0.1:${httpPort}/health/ready`).catch(() => undefined))?.ok;
+      },
+      { timeoutMs: readyTimeoutMs, intervalMs: 200 },
+    );
+  } catch (err) {
+    // Not left running behind the caller's back.
+    await stopApps([{ name: label, child }]);
+    throw err;
+  }
   return { name: label, child };
 }
 
@@ -76,6 +85,7 @@ export async function startSystem(connectionEnv: Record<string, string>, partiti
   const topic = uniqueName('bench');
   const secret = `bench-${uniqueName('secret')}`;
   const env: Record<string, string> = {
+    NODE_ENV: 'production', // as npm start and the Dockerfile (graphql-js's development checks cost ~2% of an API's CPU)
     ...(process.env as Record<string, string>),
     ...connectionEnv,
     EVENTS_TOPIC: topic,

@@ -83,7 +83,8 @@ export class KafkaPartitionOwnership implements PartitionOwnership {
       sessionTimeout: SESSION_TIMEOUT_MS,
       heartbeatInterval: HEARTBEAT_INTERVAL_MS,
       rebalanceTimeout: 10_000,
-      maxWaitTimeInMs: 100,
+      // Partitions are paused except while being read: the loop then mostly sleeps this long.
+      maxWaitTimeInMs: 500,
       allowAutoTopicCreation: false,
       maxBytesPerPartition: 4 * 1024 * 1024,
     });
