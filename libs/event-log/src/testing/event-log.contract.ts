@@ -2,7 +2,7 @@
 // integration spec, so the fake cannot drift from the real thing.
 import type { ConversationEvent } from '@parley/domain';
 import { waitFor } from '@parley/testing';
-import type { EventLog, NewEvent, RecordedEvent } from '../event-log.port';
+import type { EventLog, NewEvent, PartitionAppender, RecordedEvent } from '../event-log.port';
 import { readToEnd } from '../read-to-end';
 
 export interface EventLogFixture {
@@ -121,10 +121,10 @@ export function describeEventLogContract(name: string, setup: () => Promise<Even
     });
 
     describe('partition ownership', () => {
-      /** Joins the writers' group and records what it is told. */
+      /** Joins the writers' group and records what it is told; `stop` closes every appender it opened, then leaves. */
       async function member(group: string, address: string, fencing: 'lease' | 'transaction' = 'lease') {
         const seen = { assigned: [] as number[][], events: [] as RecordedEvent[], caughtUp: new Map<number, bigint>() };
-        const ownership = await log.own(
+        const joined = await log.own(
           { group, address, fencing },
           {
             assigned: (partitions) => seen.assigned.push([...partitions]),
@@ -132,6 +132,21 @@ export function describeEventLogContract(name: string, setup: () => Promise<Even
             caughtUp: (partition, next) => seen.caughtUp.set(partition, next),
           },
         );
+        const appenders: PartitionAppender[] = [];
+        const ownership = {
+          ...joined,
+          reread: (partition: number) => joined.reread(partition),
+          owners: () => joined.owners(),
+          openAppender: async (partition: number) => {
+            const appender = await joined.openAppender(partition);
+            appenders.push(appender);
+            return appender;
+          },
+          stop: async () => {
+            await Promise.all(appenders.map((a) => a.close().catch(() => undefined)));
+            await joined.stop();
+          },
+        };
         return { ownership, seen };
       }
 
@@ -154,16 +169,18 @@ export function describeEventLogContract(name: string, setup: () => Promise<Even
         try {
           const partition = log.partitionFor(conversation);
           await waitFor('an assignment', () => seen.assigned.length > 0);
-          const appender = await ownership.openAppender(partition);
-          const positions = await appender.append([messageSent(conversation, 'r1'), messageSent(conversation, 'r2')]);
+          const previous = await ownership.openAppender(partition);
+          const positions = await previous.append([messageSent(conversation, 'r1'), messageSent(conversation, 'r2')]);
           expect(BigInt(positions[1].offset)).toBe(BigInt(positions[0].offset) + 1n);
+          // A takeover: open (with transactions this waits until the previous holder's last
+          // commit is complete and visible), then read.
+          const appender = await ownership.openAppender(partition);
           await ownership.reread(partition);
           await waitFor('the partition to be read', () => seen.caughtUp.has(partition), { timeoutMs: 15_000 });
           expect(bodies(seen.events, conversation)).toEqual(['r1', 'r2']);
           const end = BigInt((await log.endOffsets()).get(partition)!);
           expect(seen.caughtUp.get(partition)).toBe(end);
           expect(end).toBe(BigInt(positions[1].offset) + 1n + BigInt(appender.offsetsAfterAppend));
-          await appender.close();
         } finally {
           await ownership.stop();
         }
@@ -180,8 +197,10 @@ export function describeEventLogContract(name: string, setup: () => Promise<Even
           const newer = await ownership.openAppender(partition);
           await expect(old.append([messageSent(conversation, 'stale')])).rejects.toMatchObject({ name: 'FencedError' });
           await newer.append([messageSent(conversation, 'after')]);
-          expect(bodies(await readToEnd(log), conversation)).toEqual(['before', 'after']);
-          await Promise.all([old.close(), newer.close()]);
+          // A commit is acknowledged before its marker is written: readers see it a moment later.
+          let logged: string[] = [];
+          await waitFor('the last append to be readable', async () => (logged = bodies(await readToEnd(log), conversation)).length >= 2, { timeoutMs: 10_000 });
+          expect(logged).toEqual(['before', 'after']);
         } finally {
           await ownership.stop();
         }
