@@ -10,17 +10,10 @@ import { openLoop, type OpenLoopReport } from '../lib/open-loop';
 import { ParleyClient, projectorDrained } from '../lib/parley';
 import { progress, runScenario } from '../lib/scenario';
 import { distribution, perSecond, type Distribution } from '../lib/stats';
+import type { Plan } from '../lib/plan';
 import type { SystemInfo } from '../lib/system';
 
-export interface CommandInput {
-  readonly system: SystemInfo;
-  readonly rates: readonly number[];
-  readonly durationMs: number;
-  readonly warmupMs: number;
-  readonly conversations: number;
-  readonly membersPerConversation: number;
-  readonly initialWarmupMs: number;
-}
+export type CommandInput = Plan['command'] & { readonly system: SystemInfo };
 
 /** CPU ms per acknowledged command, per server process and all of them together. */
 export interface CpuPerCommand {

@@ -56,6 +56,7 @@ interface Reread {
 export class KafkaPartitionOwnership implements PartitionOwnership {
   private readonly rereads = new Map<number, Reread>();
   private assigned = new Set<number>();
+  private stopped = false;
   /** When the group last confirmed this member (join or heartbeat). */
   private confirmedAt = 0;
 
@@ -124,6 +125,7 @@ export class KafkaPartitionOwnership implements PartitionOwnership {
   }
 
   openAppender(partition: number): Promise<PartitionAppender> {
+    if (this.stopped) return Promise.reject(new Error('the ownership was stopped'));
     if (this.fencing === 'transaction') return KafkaTransactionalAppender.open(this.kafka, this.topic, partition, `${this.group}.p${partition}`);
     return Promise.resolve(new LeasedAppender(partition, this.append, () => this.holds(partition)));
   }
@@ -138,6 +140,7 @@ export class KafkaPartitionOwnership implements PartitionOwnership {
   }
 
   async reread(partition: number): Promise<void> {
+    if (this.stopped) throw new Error('the ownership was stopped'); // kafkajs's admin would reconnect
     const offsets = await this.admin.fetchTopicOffsets(this.topic);
     const { low, high } = offsets.find((o) => o.partition === partition)!;
     if (BigInt(high) <= BigInt(low)) {
@@ -159,6 +162,7 @@ export class KafkaPartitionOwnership implements PartitionOwnership {
   }
 
   async owners(): Promise<ReadonlyMap<number, string>> {
+    if (this.stopped) throw new Error('the ownership was stopped');
     const { groups } = await this.admin.describeGroups([this.group]);
     const owners = new Map<number, string>();
     for (const member of groups[0]?.members ?? []) {
@@ -171,6 +175,7 @@ export class KafkaPartitionOwnership implements PartitionOwnership {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     await Promise.all([this.consumer.disconnect(), this.admin.disconnect()]);
   }
 }

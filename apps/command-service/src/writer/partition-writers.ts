@@ -27,6 +27,8 @@ export class PartitionWriters implements OnApplicationBootstrap, OnApplicationSh
   private owners?: Promise<ReadonlyMap<number, string>>;
   private assignmentWaiters: Array<() => void> = [];
   private readonly appenders = new Map<number, PartitionAppender>();
+  /** Set at shutdown: a retry scheduled before must not reconnect anything. */
+  private stopped = false;
 
   constructor(
     @Inject(EVENT_LOG) private readonly log: EventLog,
@@ -52,6 +54,7 @@ export class PartitionWriters implements OnApplicationBootstrap, OnApplicationSh
   }
 
   async onApplicationShutdown(): Promise<void> {
+    this.stopped = true;
     for (const writer of this.writers.values()) writer.revoke();
     await Promise.all([...this.appenders.values()].map((a) => this.close(a)));
     await (await this.ownership)?.stop();
@@ -85,17 +88,18 @@ export class PartitionWriters implements OnApplicationBootstrap, OnApplicationSh
    * reads it from the log; the writer decides once it has read everything (ADR 0008).
    */
   private async open(partition: number, writer: PartitionWriter | undefined): Promise<void> {
-    if (!writer) return;
+    if (!writer || this.stopped) return;
     const previous = this.appenders.get(partition);
     this.appenders.delete(partition);
     await this.close(previous);
     try {
       const ownership = await this.ownership!;
       const appender = await ownership.openAppender(partition);
-      if (this.writers.get(partition) !== writer) return void (await this.close(appender)); // revoked meanwhile
+      if (this.writers.get(partition) !== writer || this.stopped) return void (await this.close(appender)); // revoked meanwhile
       this.appenders.set(partition, appender);
       await ownership.reread(partition);
     } catch (err) {
+      if (this.stopped) return;
       this.logger.error(`Opening partition ${partition} failed: ${String(err)}; trying again`);
       setTimeout(() => void this.open(partition, this.writers.get(partition) === writer ? writer : undefined), 1_000).unref();
     }
