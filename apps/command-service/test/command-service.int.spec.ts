@@ -179,3 +179,36 @@ describe('command service (two instances, real Kafka)', () => {
     });
   });
 });
+
+describe('command service with more instances than partitions (real Kafka)', () => {
+  const topic = uniqueName('cmd-one');
+  const apps: INestApplication[] = [];
+  const clients: CommandServiceClient[] = [];
+
+  afterAll(async () => {
+    for (const client of clients) client.close();
+    await Promise.all(apps.map((app) => app.close()));
+  });
+
+  it('starts an instance that owns nothing, and it forwards every command to the owner', async () => {
+    for (let i = 0; i < 2; i++) {
+      const port = await freePort();
+      const config = loadConfig(CommandServiceConfig, {
+        ...process.env,
+        EVENTS_TOPIC: topic,
+        EVENTS_TOPIC_PARTITIONS: '1',
+        COMMAND_SERVICE_GRPC_URL: `127.0.0.1:${port}`,
+        COMMAND_SERVICE_HTTP_PORT: '0',
+      });
+      apps.push(await createCommandService(config, ['error'])); // resolves once ready
+      clients.push(createCommandServiceClient(config.grpcUrl));
+    }
+    const context = { actorId: 'alice', commandId: randomUUID(), correlationId: '' };
+    // Whichever instance owns the only partition, both accept commands.
+    for (const client of clients) {
+      const { conversation } = await client.createConversation({ context: { ...context, commandId: randomUUID() }, kind: 'GROUP', memberIds: ['bob'] });
+      const { message } = await client.sendMessage({ context: { ...context, commandId: randomUUID() }, conversationId: conversation!.id, body: 'hi', clientMessageId: 'c1' });
+      expect(message!.position!.partition).toBe(0);
+    }
+  });
+});

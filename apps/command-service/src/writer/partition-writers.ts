@@ -26,6 +26,8 @@ export class PartitionWriters implements OnApplicationBootstrap, OnApplicationSh
   private ownership?: Promise<PartitionOwnership>;
   private owners?: Promise<ReadonlyMap<number, string>>;
   private assignmentWaiters: Array<() => void> = [];
+  private readyWaiters: Array<() => void> = [];
+  private assignedOnce = false;
   private readonly appenders = new Map<number, PartitionAppender>();
   /** Set at shutdown: a retry scheduled before must not reconnect anything. */
   private stopped = false;
@@ -49,7 +51,7 @@ export class PartitionWriters implements OnApplicationBootstrap, OnApplicationSh
     await this.ownership;
     await firstAssignment;
     const started = Date.now();
-    while (!this.isReady) await new Promise((resolve) => setTimeout(resolve, 20));
+    if (!this.isReady) await new Promise<void>((resolve) => this.readyWaiters.push(resolve));
     this.logger.log(`Writing partitions [${[...this.writers.keys()].join(', ')}]: ${this.conversationCount} conversations read in ${Date.now() - started} ms`);
   }
 
@@ -60,9 +62,12 @@ export class PartitionWriters implements OnApplicationBootstrap, OnApplicationSh
     await (await this.ownership)?.stop();
   }
 
-  /** True when this instance has partitions and has read all of them. */
+  /**
+   * True once the group has assigned this instance its partitions (maybe none: more instances
+   * than partitions) and it has read all of them. An instance without partitions forwards.
+   */
   get isReady(): boolean {
-    return this.writers.size > 0 && [...this.writers.values()].every((w) => w.isReady);
+    return this.assignedOnce && [...this.writers.values()].every((w) => w.isReady);
   }
 
   get conversationCount(): number {
@@ -78,9 +83,15 @@ export class PartitionWriters implements OnApplicationBootstrap, OnApplicationSh
     const recovery = { reopen: (partition: number) => void this.open(partition, this.writers.get(partition)) };
     this.writers = new Map(partitions.map((p) => [p, new PartitionWriter(p, recovery, this.older)]));
     ownedPartitions.set(partitions.length);
+    this.assignedOnce = true;
     this.owners = undefined;
     for (const [partition, writer] of this.writers) void this.open(partition, writer);
     for (const wake of this.assignmentWaiters.splice(0)) wake();
+    this.wakeIfReady();
+  }
+
+  private wakeIfReady(): void {
+    if (this.isReady) for (const wake of this.readyWaiters.splice(0)) wake();
   }
 
   /**
@@ -108,6 +119,7 @@ export class PartitionWriters implements OnApplicationBootstrap, OnApplicationSh
   private caughtUp(partition: number, nextOffset: bigint): void {
     const appender = this.appenders.get(partition);
     if (appender) this.writers.get(partition)?.caughtUp(nextOffset, appender);
+    this.wakeIfReady();
   }
 
   private async close(appender: PartitionAppender | undefined): Promise<void> {
