@@ -119,7 +119,8 @@ export interface DeliveryOptions {
   readonly pids?: Record<string, number>;
 }
 
-export interface DeliveryResult {
+/** What an open-loop window of sendMessage mutations did (the delivery and command scenarios). */
+export interface SendWindow {
   readonly rate: number;
   readonly durationMs: number;
   readonly offered: number;
@@ -128,6 +129,9 @@ export interface DeliveryResult {
   readonly skipped: number;
   readonly mutationErrors: number;
   readonly errorSamples: readonly string[];
+}
+
+export interface DeliveryResult extends SendWindow {
   readonly expectedReceipts: number;
   readonly receipts: number;
   /** (message, subscriber) pairs not received within the deadline. */

@@ -4,7 +4,7 @@
 // what each server process spends per command (/proc), to be read beside the bare coalescing
 // producer of raw-kafka at the same rates.
 import { cpuMsPer, cpuPercent, measureCpuTime, type CpuTime } from '../lib/cpu';
-import { DELIVERY_LIMITS, sendMessage, type DeliveryTarget, type SendOutcome } from '../lib/delivery';
+import { DELIVERY_LIMITS, sendMessage, type DeliveryTarget, type SendOutcome, type SendWindow } from '../lib/delivery';
 import { GraphqlHttp } from '../lib/graphql-http';
 import { openLoop, type OpenLoopReport } from '../lib/open-loop';
 import { ParleyClient, projectorDrained } from '../lib/parley';
@@ -21,15 +21,7 @@ export interface CpuPerCommand {
   readonly all: number;
 }
 
-export interface CommandRun {
-  readonly rate: number;
-  readonly durationMs: number;
-  readonly offered: number;
-  readonly sent: number;
-  /** Sends the generator could not start (too many in flight). */
-  readonly skipped: number;
-  readonly mutationErrors: number;
-  readonly errorSamples: readonly string[];
+export interface CommandRun extends SendWindow {
   /** skipped + mutationErrors */
   readonly errors: number;
   readonly acknowledged: number;

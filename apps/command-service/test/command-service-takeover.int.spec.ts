@@ -1,5 +1,5 @@
 import { loadConfig } from '@parley/config';
-import { createKafka, KafkaConfig, KafkaEventLog, readToEnd } from '@parley/event-log';
+import { createKafka, KafkaConfig, KafkaEventLog, partitionForConversation, readToEnd } from '@parley/event-log';
 import { createCommandServiceClient, type CommandServiceClient, type CommandServiceError } from '@parley/proto';
 import { freePort, uniqueName, waitFor } from '@parley/testing';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -99,9 +99,13 @@ describe('command service: one writer per partition, across instances (real proc
             sent++;
             break;
           } catch (err) {
-            // A client's retry policy: UNAVAILABLE is retryable, with a short back-off.
+            // UNAVAILABLE is retryable: retry once a live instance owns the conversation's partition.
             if ((err as CommandServiceError).code !== UNAVAILABLE || Date.now() > deadline) throw err;
-            await new Promise((resolve) => setTimeout(resolve, 100));
+            const partition = partitionForConversation(conversationId, PARTITIONS);
+            await waitFor('a live instance to own the partition', async () => {
+              const live = instances.filter((i) => i.process.exitCode === null && i.process.signalCode === null);
+              return (await Promise.all(live.map(partitionsOf))).some((owned) => owned?.includes(partition));
+            }, { timeoutMs: 30_000, intervalMs: 50 });
           }
         }
       }

@@ -11,6 +11,20 @@ import { CommandServiceConfig } from '../src/command-service.config';
 const INVALID_ARGUMENT = 3;
 const NOT_FOUND = 5;
 
+/** An in-process command service on `topic` (resolves once it is ready) and a client of it. */
+async function startInstance(topic: string, partitions: number, apps: INestApplication[]): Promise<CommandServiceClient> {
+  const port = await freePort();
+  const config = loadConfig(CommandServiceConfig, {
+    ...process.env,
+    EVENTS_TOPIC: topic,
+    EVENTS_TOPIC_PARTITIONS: String(partitions),
+    COMMAND_SERVICE_GRPC_URL: `127.0.0.1:${port}`,
+    COMMAND_SERVICE_HTTP_PORT: '0',
+  });
+  apps.push(await createCommandService(config, ['error']));
+  return createCommandServiceClient(config.grpcUrl);
+}
+
 describe('command service (two instances, real Kafka)', () => {
   const topic = uniqueName('cmd');
   const apps: INestApplication[] = [];
@@ -20,18 +34,7 @@ describe('command service (two instances, real Kafka)', () => {
 
   const context = (actorId: string) => ({ actorId, commandId: randomUUID(), correlationId: '' });
 
-  async function instance(): Promise<CommandServiceClient> {
-    const port = await freePort();
-    const config = loadConfig(CommandServiceConfig, {
-      ...process.env,
-      EVENTS_TOPIC: topic,
-      EVENTS_TOPIC_PARTITIONS: '3',
-      COMMAND_SERVICE_GRPC_URL: `127.0.0.1:${port}`,
-      COMMAND_SERVICE_HTTP_PORT: '0',
-    });
-    apps.push(await createCommandService(config, ['error']));
-    return createCommandServiceClient(config.grpcUrl);
-  }
+  const instance = () => startInstance(topic, 3, apps);
 
   async function eventsOf(conversationId: string): Promise<ConversationEvent[]> {
     return (await readToEnd(log)).filter((e) => e.conversationId === conversationId).map((e) => e.event);
@@ -191,18 +194,7 @@ describe('command service with more instances than partitions (real Kafka)', () 
   });
 
   it('starts an instance that owns nothing, and it forwards every command to the owner', async () => {
-    for (let i = 0; i < 2; i++) {
-      const port = await freePort();
-      const config = loadConfig(CommandServiceConfig, {
-        ...process.env,
-        EVENTS_TOPIC: topic,
-        EVENTS_TOPIC_PARTITIONS: '1',
-        COMMAND_SERVICE_GRPC_URL: `127.0.0.1:${port}`,
-        COMMAND_SERVICE_HTTP_PORT: '0',
-      });
-      apps.push(await createCommandService(config, ['error'])); // resolves once ready
-      clients.push(createCommandServiceClient(config.grpcUrl));
-    }
+    for (let i = 0; i < 2; i++) clients.push(await startInstance(topic, 1, apps));
     const context = { actorId: 'alice', commandId: randomUUID(), correlationId: '' };
     // Whichever instance owns the only partition, both accept commands.
     for (const client of clients) {

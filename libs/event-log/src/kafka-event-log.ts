@@ -1,7 +1,6 @@
 import type { LogPosition } from '@parley/domain';
 import type { Admin, Consumer, EachBatchPayload, Kafka, Message, Producer } from 'kafkajs';
 import { randomUUID } from 'node:crypto';
-import { decodeEvent, EventDecodeError } from './event-codec';
 import {
   assertOneConversation,
   type ConsumeOptions,
@@ -16,7 +15,7 @@ import {
   type RecordedEvent,
 } from './event-log.port';
 import { ensureCompactedTopic } from './kafka-client';
-import { toMessage } from './kafka-message';
+import { fromMessage, toMessage } from './kafka-message';
 import { KafkaPartitionOwnership } from './kafka-partition-ownership';
 import { partitionForConversation } from './partitioning';
 
@@ -237,12 +236,11 @@ export class KafkaEventLog implements EventLog {
           const offset = BigInt(message.offset);
           if (start !== undefined && offset < start) continue; // fetched before our seek applied
           if (end !== undefined && offset >= end) break;
-          if (message.value === null) continue; // a tombstone: the erased event is gone
           try {
-            events.push({ ...decodeEvent(message.value), position: { partition, offset: message.offset } });
+            const event = fromMessage(this.topic, partition, message);
+            if (event) events.push(event);
           } catch (err) {
-            // Never skip an event: the reader stops and says which one it could not read.
-            void finish(new EventDecodeError(`${this.topic} partition ${partition} offset ${message.offset}: ${(err as Error).message}`));
+            void finish(err); // the reader stops and says which event it could not read
             return;
           }
         }

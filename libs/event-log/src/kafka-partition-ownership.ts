@@ -1,6 +1,5 @@
 import type { LogPosition } from '@parley/domain';
 import { AssignerProtocol, PartitionAssigners, type Admin, type Assigner, type Consumer, type Kafka, type Producer } from 'kafkajs';
-import { decodeEvent } from './event-codec';
 import {
   FencedError,
   type NewEvent,
@@ -8,9 +7,8 @@ import {
   type OwnershipOptions,
   type PartitionAppender,
   type PartitionOwnership,
-  type RecordedEvent,
 } from './event-log.port';
-import { toMessage } from './kafka-message';
+import { fromMessage, toMessage } from './kafka-message';
 
 const PROTOCOL = 'ParleyWriters';
 /** The broker's minimum session timeout: a dead owner's partitions move within ~6 s. */
@@ -105,11 +103,7 @@ export class KafkaPartitionOwnership implements PartitionOwnership {
         // (kafkajs's Batch has fetchedOffset, its typings do not.)
         if (!reread.started && (batch as unknown as { fetchedOffset: string }).fetchedOffset !== reread.start) return;
         reread.started = true;
-        const events: RecordedEvent[] = [];
-        for (const message of batch.messages) {
-          if (message.value === null) continue;
-          events.push({ ...decodeEvent(message.value), position: { partition: batch.partition, offset: message.offset } });
-        }
+        const events = batch.messages.map((m) => fromMessage(topic, batch.partition, m)).filter((e) => e !== undefined);
         handler.events({ partition: batch.partition, events, highWatermark: batch.highWatermark, nextOffset: (BigInt(batch.lastOffset()) + 1n).toString() });
       },
     });

@@ -96,12 +96,12 @@ export class CommandServiceController implements api.CommandServiceController {
     command: CommandMethod,
     request: object,
     metadata: Metadata | undefined,
-    conversationId: () => string,
+    conversationId: string,
     work: () => Promise<T>,
   ): Promise<T> {
     const timer = commandDuration.startTimer({ command });
     try {
-      const result = await this.routed(command, request, metadata, conversationId(), work);
+      const result = await this.routed(command, request, metadata, conversationId, work);
       timer({ outcome: 'ok' });
       return result;
     } catch (err) {
@@ -136,9 +136,8 @@ export class CommandServiceController implements api.CommandServiceController {
   }
 
   createConversation(request: api.CreateConversationRequest, metadata?: Metadata): Promise<api.CreateConversationResponse> {
-    let conversationId = '';
-    const chooseId = () => (conversationId = conversationIdFor(request, (id) => this.writers.owns(id)));
-    return this.run('createConversation', request, metadata, chooseId, async () => {
+    const conversationId = conversationIdFor(request, (id) => this.writers.owns(id));
+    return this.run('createConversation', request, metadata, conversationId, async () => {
       const dto = validated(CreateConversationRequestDto, request);
       const decision = await this.decide(toCreateConversation(dto, conversationId, this.clock()), dto.context);
       return { conversation: conversationOf(decision.after), position: lastPosition(decision) };
@@ -146,7 +145,7 @@ export class CommandServiceController implements api.CommandServiceController {
   }
 
   joinConversation(request: api.JoinConversationRequest, metadata?: Metadata): Promise<api.JoinConversationResponse> {
-    return this.run('joinConversation', request, metadata, () => String(request?.conversationId), async () => {
+    return this.run('joinConversation', request, metadata, String(request?.conversationId), async () => {
       const dto = validated(JoinConversationRequestDto, request);
       const decision = await this.decide(toJoinConversation(dto, this.clock()), dto.context);
       const member = membersInJoinOrder(decision.after).find((m) => m.userId === dto.context.actorId)!;
@@ -155,7 +154,7 @@ export class CommandServiceController implements api.CommandServiceController {
   }
 
   leaveConversation(request: api.LeaveConversationRequest, metadata?: Metadata): Promise<api.LeaveConversationResponse> {
-    return this.run('leaveConversation', request, metadata, () => String(request?.conversationId), async () => {
+    return this.run('leaveConversation', request, metadata, String(request?.conversationId), async () => {
       const dto = validated(LeaveConversationRequestDto, request);
       const decision = await this.decide(toLeaveConversation(dto, this.clock()), dto.context);
       return { position: lastPosition(decision) };
@@ -163,7 +162,7 @@ export class CommandServiceController implements api.CommandServiceController {
   }
 
   sendMessage(request: api.SendMessageRequest, metadata?: Metadata): Promise<api.SendMessageResponse> {
-    return this.run('sendMessage', request, metadata, () => String(request?.conversationId), async () => {
+    return this.run('sendMessage', request, metadata, String(request?.conversationId), async () => {
       const dto = validated(SendMessageRequestDto, request);
       const decision = await this.decide(toSendMessage(dto, this.clock()), dto.context);
       // A retry of a message the state still holds decides nothing: find the original there.
@@ -184,7 +183,7 @@ export class CommandServiceController implements api.CommandServiceController {
   }
 
   markRead(request: api.MarkReadRequest, metadata?: Metadata): Promise<api.MarkReadResponse> {
-    return this.run('markRead', request, metadata, () => String(request?.conversationId), async () => {
+    return this.run('markRead', request, metadata, String(request?.conversationId), async () => {
       const dto = validated(MarkReadRequestDto, request, { upTo: PositionDto });
       const decision = await this.decide(toMarkRead(dto, this.clock()), dto.context);
       const member = membersInJoinOrder(decision.after).find((m) => m.userId === dto.context.actorId);

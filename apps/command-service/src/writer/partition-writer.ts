@@ -98,11 +98,21 @@ export class PartitionWriter {
     }
   }
 
-  /** The partition has been read to its end after `appender` was opened: commands can be decided. */
-  caughtUp(nextOffset: bigint, appender: PartitionAppender): void {
-    if (this.phase !== 'reading') return;
-    this.nextOffset = nextOffset;
+  /**
+   * The partition's new appender, opened before the partition is read again. Returns the one
+   * it replaces, to close; a revoked writer takes none (the caller closes `appender` then).
+   */
+  opened(appender: PartitionAppender): { readonly accepted: boolean; readonly replaced?: PartitionAppender } {
+    if (this.phase === 'gone') return { accepted: false };
+    const replaced = this.appender;
     this.appender = appender;
+    return { accepted: true, replaced };
+  }
+
+  /** The partition has been read to its end after its appender was opened: commands can be decided. */
+  caughtUp(nextOffset: bigint): void {
+    if (this.phase !== 'reading' || !this.appender) return;
+    this.nextOffset = nextOffset;
     this.phase = 'ready';
     for (const waiter of this.readyWaiters.splice(0)) waiter.resolve();
   }

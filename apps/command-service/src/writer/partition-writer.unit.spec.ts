@@ -53,10 +53,10 @@ class ControlledLog extends InMemoryEventLog {
 
 /** Opens the partition (a new appender), reads it from the log and hands both to the writer. */
 async function open(writer: PartitionWriter, log: ControlledLog): Promise<void> {
-  const appender = log.openAppender(writer.partition);
+  writer.opened(log.openAppender(writer.partition));
   const events = (await readToEnd(log)).filter((e) => e.position.partition === writer.partition);
   writer.apply({ partition: writer.partition, events, highWatermark: '0', nextOffset: '0' });
-  writer.caughtUp(BigInt((await log.endOffsets()).get(writer.partition)!), appender);
+  writer.caughtUp(BigInt((await log.endOffsets()).get(writer.partition)!));
 }
 
 /** A writer that has read its partition and reopens it from `log` when it must. */

@@ -28,7 +28,6 @@ export class PartitionWriters implements OnApplicationBootstrap, OnApplicationSh
   private assignmentWaiters: Array<() => void> = [];
   private readyWaiters: Array<() => void> = [];
   private assignedOnce = false;
-  private readonly appenders = new Map<number, PartitionAppender>();
   /** Set at shutdown: a retry scheduled before must not reconnect anything. */
   private stopped = false;
 
@@ -57,8 +56,7 @@ export class PartitionWriters implements OnApplicationBootstrap, OnApplicationSh
 
   async onApplicationShutdown(): Promise<void> {
     this.stopped = true;
-    for (const writer of this.writers.values()) writer.revoke();
-    await Promise.all([...this.appenders.values()].map((a) => this.close(a)));
+    await Promise.all([...this.writers.values()].map((writer) => this.close(writer.revoke())));
     await (await this.ownership)?.stop();
   }
 
@@ -100,15 +98,12 @@ export class PartitionWriters implements OnApplicationBootstrap, OnApplicationSh
    */
   private async open(partition: number, writer: PartitionWriter | undefined): Promise<void> {
     if (!writer || this.stopped) return;
-    const previous = this.appenders.get(partition);
-    this.appenders.delete(partition);
-    await this.close(previous);
     try {
       const ownership = await this.ownership!;
       const appender = await ownership.openAppender(partition);
-      if (this.writers.get(partition) !== writer || this.stopped) return void (await this.close(appender)); // revoked meanwhile
-      this.appenders.set(partition, appender);
-      await ownership.reread(partition);
+      const { accepted, replaced } = this.stopped ? { accepted: false } : writer.opened(appender);
+      await this.close(accepted ? replaced : appender); // not accepted: revoked meanwhile
+      if (accepted) await ownership.reread(partition);
     } catch (err) {
       if (this.stopped) return;
       this.logger.error(`Opening partition ${partition} failed: ${String(err)}; trying again`);
@@ -117,8 +112,7 @@ export class PartitionWriters implements OnApplicationBootstrap, OnApplicationSh
   }
 
   private caughtUp(partition: number, nextOffset: bigint): void {
-    const appender = this.appenders.get(partition);
-    if (appender) this.writers.get(partition)?.caughtUp(nextOffset, appender);
+    this.writers.get(partition)?.caughtUp(nextOffset);
     this.wakeIfReady();
   }
 
