@@ -1,5 +1,5 @@
 import { loadConfig } from '@parley/config';
-import { changesChannel, createRedis, RedisConfig, type ChangeNotification } from '@parley/redis';
+import { conversationChannel, createRedis, RedisConfig, type ConversationNotification } from '@parley/redis';
 import { waitFor } from '@parley/testing';
 import { now, sleep } from './clock';
 import type { Conversation, DeliveryTarget } from './delivery';
@@ -69,21 +69,18 @@ export class ParleyClient {
 }
 
 /**
- * Watches the projector's change notifications on Redis (what every API instance subscribes
- * to) and notes when each message's notification was seen: one hop of the delivery path.
+ * Watches the conversations' channels on Redis (what API instances subscribe to; their writers
+ * publish there) and notes when each message's notification was seen: one hop of the delivery path.
  */
 export async function watchNotifications(system: SystemInfo): Promise<{ notifiedAt: Map<string, number>; stop: () => Promise<void> }> {
   const redis = createRedis(loadConfig(RedisConfig, system.env), 'bench-notifications');
   const notifiedAt = new Map<string, number>();
-  redis.on('message', (_channel: string, raw: string) => {
+  redis.on('pmessage', (_pattern: string, _channel: string, raw: string) => {
     const at = now();
-    const notification = JSON.parse(raw) as ChangeNotification;
-    if (notification.projection !== 'timeline') return;
-    for (const change of notification.changes) {
-      if (change.kind === 'message' && !notifiedAt.has(change.message.clientMessageId)) notifiedAt.set(change.message.clientMessageId, at);
-    }
+    const notification = JSON.parse(raw) as ConversationNotification;
+    if (notification.kind === 'message' && !notifiedAt.has(notification.message.clientMessageId)) notifiedAt.set(notification.message.clientMessageId, at);
   });
-  await redis.subscribe(changesChannel(system.topic));
+  await redis.psubscribe(conversationChannel(system.topic, '*'));
   return { notifiedAt, stop: async () => void (await redis.quit().catch(() => undefined)) };
 }
 

@@ -1,4 +1,7 @@
+import { TimelineLiveWriter } from '@parley/cassandra';
+import { loadConfig } from '@parley/config';
 import { createKafka, EVENT_LOG, KafkaEventLog } from '@parley/event-log';
+import { createRedis, RedisConfig, RedisConversationChannels } from '@parley/redis';
 import { Inject, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
 import { TerminusModule } from '@nestjs/terminus';
@@ -7,7 +10,9 @@ import { CLOCK, DecideHandler, systemClock } from './commands/decide.command';
 import { CommandServiceController } from './grpc/command-service.controller';
 import { HealthController } from './health/health.controller';
 import { OwnerForwarder } from './grpc/owner-forwarder';
+import { LIVE_LANE, LiveLane } from './live/live-lane';
 import { OLDER_MESSAGES, TimelineOlderMessages } from './read-model/older-messages';
+import { ReadModel } from './read-model/read-model';
 import { PartitionWriters } from './writer/partition-writers';
 
 @Module({})
@@ -33,7 +38,17 @@ export class CommandServiceModule implements OnApplicationShutdown {
             return log;
           },
         },
+        ReadModel,
         { provide: OLDER_MESSAGES, useClass: TimelineOlderMessages },
+        {
+          provide: LIVE_LANE,
+          inject: [ReadModel],
+          useFactory: (readModel: ReadModel) =>
+            new LiveLane(
+              new TimelineLiveWriter(readModel.client, readModel.config.keyspace, readModel.versions),
+              new RedisConversationChannels(createRedis(loadConfig(RedisConfig), 'command-service-live'), config.eventsTopic),
+            ),
+        },
         PartitionWriters,
         OwnerForwarder,
         DecideHandler,

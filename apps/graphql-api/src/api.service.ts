@@ -4,9 +4,11 @@ import {
   createCassandraClient,
   ensureKeyspace,
   ProjectionCatalog,
+  ServingVersions,
   TimelineReader,
   type CassandraClient,
   type ConversationRecord,
+  type Versions,
 } from '@parley/cassandra';
 import { createKafka, KafkaEventLog } from '@parley/event-log';
 import { createCommandServiceClient, type CommandServiceClient } from '@parley/proto';
@@ -15,7 +17,6 @@ import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } fro
 import { API_SETTINGS, type GraphqlApiSettings } from './graphql-api.config';
 import { LiveUpdates } from './live/live-updates';
 import { Presence } from './presence';
-import { ServingVersions, type Versions } from './serving-versions';
 
 const MAX_CACHED_CONVERSATIONS = 100_000;
 

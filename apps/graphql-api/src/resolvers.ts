@@ -7,7 +7,8 @@ import type { ApiService } from './api.service';
 import type { Viewer } from './auth/jwt';
 import { cursorBelongsTo, decodeCursor, encodeCursor, eventsPage, EventsQueryError, type DecodedCursor } from '@parley/event-log';
 import { apiError, badInput, fromCommandError } from './errors';
-import { gaplessMessages, mapIterator, type LiveMessage } from './live/live-updates';
+import { mapIterator, type LiveMessage } from './live/live-updates';
+import { messageFeed, type FeedEnd, type TimelineSource } from './live/message-feed';
 
 const MAX_MESSAGES_PAGE = 200;
 const MAX_INBOX_PAGE = 100;
@@ -101,6 +102,25 @@ function sharedMessagePayload(m: LiveMessage, partition: number): { messageSent:
   if (!payload) messagePayloads.set(m, (payload = { messageSent: messageNode(m, partition) }));
   return payload;
 }
+
+type MessageSentPayload = { readonly messageSent: MessageNode } | { readonly ended: Error };
+
+/** What ends a feed, as the subscriber's last payload: an error with the contract's code (the field's resolver throws it). */
+function feedEnded(conversationId: string, partition: number, end: FeedEnd): MessageSentPayload {
+  const error =
+    end.reason === 'left'
+      ? apiError('FORBIDDEN', `You are no longer a member of conversation ${conversationId}; this subscription has ended`)
+      : apiError(
+          'UNAVAILABLE',
+          end.after
+            ? 'Some messages could not be delivered in order; subscribe again with after: extensions.resumeAfter to get the rest'
+            : 'Some messages could not be delivered in order; subscribe again to get the rest',
+          end.after ? { resumeAfter: messageNode(end.after, partition).cursor } : {},
+        );
+  return { ended: error };
+}
+
+const liveMessage = (m: TimelineMessage, partition: number): LiveMessage => ({ ...m, partition, offset: String(m.offset), seq: Number(m.seq) });
 
 function requireAdmin(context: ApiContext, operation: string): void {
   if (!requireViewer(context).roles.has('admin')) throw apiError('FORBIDDEN', `${operation} needs the admin role`);
@@ -314,23 +334,35 @@ export function buildResolvers(api: ApiService) {
 
     Subscription: {
       messageSent: {
+        resolve: (payload: MessageSentPayload) => {
+          if ('ended' in payload) throw payload.ended;
+          return payload.messageSent;
+        },
         subscribe: async (_: unknown, args: { conversationId: string; after?: string }, context: ApiContext) => {
-          requireViewer(context);
+          const viewer = requireViewer(context);
           const conversation = await visibleConversation(context, args.conversationId);
           if (!conversation) throw apiError('NOT_FOUND', `Conversation ${args.conversationId} not found`);
           const after = messageCursor(args.after, 'after', conversation.id);
-          const history = after
-            ? (async function* () {
-                let from = BigInt(after.offset);
-                for (;;) {
-                  const page = await api.read((r) => r.timeline.page(conversation.id, { direction: 'forward', limit: MAX_MESSAGES_PAGE, after: from }));
-                  for (const m of page.messages) yield { ...m, partition: conversation.partition, offset: String(m.offset) };
-                  if (!page.hasNextPage || page.messages.length === 0) return;
-                  from = page.messages.at(-1)!.offset;
-                }
-              })()
-            : undefined;
-          return gaplessMessages(api.live, conversation.id, history, (m) => sharedMessagePayload(m, conversation.partition));
+          const { partition } = conversation;
+          const timeline: TimelineSource = {
+            head: async (id) => {
+              const page = await api.read((r) => r.timeline.page(id, { direction: 'backward', limit: 1 }));
+              return page.messages[0] ? liveMessage(page.messages[0], partition) : null;
+            },
+            after: async (id, offset, limit) => {
+              const page = await api.read((r) => r.timeline.page(id, { direction: 'forward', limit, after: offset }));
+              return { messages: page.messages.map((m) => liveMessage(m, partition)), more: page.hasNextPage };
+            },
+          };
+          return messageFeed<MessageSentPayload>({
+            live: api.live,
+            timeline,
+            conversationId: conversation.id,
+            viewerId: viewer.userId,
+            ...(after ? { after: BigInt(after.offset) } : {}),
+            toPayload: (m) => sharedMessagePayload(m, partition),
+            toEnd: (end) => feedEnded(conversation.id, partition, end),
+          });
         },
       },
       inboxUpdated: {

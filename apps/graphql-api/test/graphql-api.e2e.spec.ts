@@ -64,12 +64,13 @@ describe('GraphQL API end to end (two API instances, real Kafka, Cassandra, Redi
   function collect<T>(client: Client, query: string, variables: Record<string, unknown>) {
     const received: T[] = [];
     const errors: unknown[] = [];
-    const dispose = client.subscribe<T>({ query, variables }, {
+    const state = { received, errors, completed: false, dispose: () => undefined as void };
+    state.dispose = client.subscribe<T>({ query, variables }, {
       next: (value) => (value.errors ? errors.push(...value.errors) : received.push(value.data as T)),
       error: (err) => errors.push(err),
-      complete: () => undefined,
+      complete: () => (state.completed = true),
     });
-    return { received, errors, dispose };
+    return state;
   }
 
   beforeAll(async () => {
@@ -207,6 +208,21 @@ describe('GraphQL API end to end (two API instances, real Kafka, Cassandra, Redi
     await waitFor('m5', () => sub.received.some((m) => m.messageSent.body === 'm5'), { timeoutMs: 20_000 });
     expect(sub.received.map((m) => m.messageSent.body)).toEqual(['m2', 'm3', 'm4', 'm5']);
     sub.dispose();
+  });
+
+  it('ends the subscription of a member who leaves: nothing sent afterwards reaches them', async () => {
+    const { id } = await createGroup('alice', ['bob', 'carol']);
+    const first = await send(0, 'alice', id, 'before', 'l-1');
+    const bob = socket(1, `Bearer ${token('bob')}`);
+    const sub = collect<{ messageSent: { body: string } }>(bob, 'subscription($id: ID!, $after: Cursor) { messageSent(conversationId: $id, after: $after) { body } }', { id, after: first.data.sendMessage.cursor });
+    await send(0, 'alice', id, 'while a member', 'l-2');
+    await waitFor('bob to receive it', () => sub.received.length > 0, { timeoutMs: 20_000 });
+    const left = await gql<{ leaveConversation: boolean }>(1, 'bob', 'mutation($id: ID!) { leaveConversation(conversationId: $id) }', { id });
+    expect(left.data.leaveConversation).toBe(true);
+    await send(0, 'alice', id, 'after bob left', 'l-3');
+    await waitFor('the subscription to end', () => sub.completed, { timeoutMs: 20_000 });
+    expect(sub.errors).toEqual([expect.objectContaining({ extensions: expect.objectContaining({ code: 'FORBIDDEN' }) })]);
+    expect(sub.received.map((m) => m.messageSent.body)).toEqual(['while a member']);
   });
 
   it('counts unread messages in the inbox and moves the marker with markRead', async () => {
@@ -369,7 +385,9 @@ describe('GraphQL API end to end (two API instances, real Kafka, Cassandra, Redi
     expect(text).toMatch(/parley_graphql_requests_total\{transport="http"\} [1-9]/);
     expect(text).toMatch(/parley_graphql_errors_total\{code="BAD_USER_INPUT"\} [1-9]/);
     expect(text).toContain('parley_subscriptions_open');
-    expect(text).toMatch(/parley_delivery_latency_seconds_count [1-9]/);
+    // Measured where messages arrive: the instance whose subscribers follow them (the tests' sockets are on instance 1).
+    const subscribed = await (await fetch(`http://${urls[1]}/metrics`)).text();
+    expect(subscribed).toMatch(/parley_delivery_latency_seconds_count [1-9]/);
   });
 
   it('shows a user online while they hold a socket, with lastSeenAt once it closes', async () => {

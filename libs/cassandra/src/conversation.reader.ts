@@ -1,5 +1,8 @@
 import { INBOX_TABLES, TIMELINE_TABLES } from '@parley/projections';
-import type { Client } from 'cassandra-driver';
+import type { Client, types } from 'cassandra-driver';
+
+/** Conversations whose heads one query reads (one IN of single-row partitions; slices run in parallel). */
+const HEADS_PER_QUERY = 100;
 
 export interface ConversationRecord {
   readonly id: string;
@@ -79,44 +82,62 @@ export class ConversationReader {
     return result.rows.map((r) => ({ userId: r.get('user_id'), joinedAt: r.get('joined_at') }));
   }
 
+  /** The user's entries of these conversations (null: not a member), with what their heads show. */
   async inboxEntries(userId: string, conversationIds: readonly string[]): Promise<Array<InboxRecord | null>> {
     if (conversationIds.length === 0) return [];
     const result = await this.client.execute(
-      `SELECT * FROM ${this.inbox(INBOX_TABLES.entries.name)} WHERE user_id = ? AND conversation_id IN ?`,
+      `SELECT conversation_id, read_seq, read_offset FROM ${this.inbox(INBOX_TABLES.entries.name)} WHERE user_id = ? AND conversation_id IN ?`,
       [userId, conversationIds],
     );
-    const byId = new Map(result.rows.map((r): [string, InboxRecord] => [r.get('conversation_id'), toInboxRecord(r)]));
+    const records = await this.withHeads(result.rows);
+    const byId = new Map(records.map((r) => [r.conversationId, r]));
     return conversationIds.map((id) => byId.get(id) ?? null);
   }
 
   /**
-   * The most recently active conversations first, after `after`. Order rows whose activity no
-   * longer matches their entry are stale (left behind by a crash) and skipped.
+   * The most recently active conversations first, after `after`. Merged at read time
+   * (docs/adr/0010-inbox-cost.md): every entry of the user (one partition), the heads of
+   * those conversations, ordered here; a page costs O(the user's conversations), not O(limit).
    */
   async inboxPage(userId: string, limit: number, after?: InboxPosition): Promise<InboxPage> {
-    const entries: InboxRecord[] = [];
-    let cursor = after;
-    for (;;) {
-      // Clustering is (activity_at DESC, activity_offset DESC, conversation_id ASC): "after" in that order.
+    const rows: types.Row[] = [];
+    let pageState: string | undefined;
+    do {
       const result = await this.client.execute(
-        `SELECT activity_at, activity_offset, conversation_id FROM ${this.inbox(INBOX_TABLES.byActivity.name)} WHERE user_id = ?` +
-          (cursor ? ' AND (activity_at, activity_offset) <= (?, ?)' : '') +
-          ' LIMIT ?',
-        [userId, ...(cursor ? [cursor.activityAt, cursor.activityOffset] : []), (limit + 1) * 2 + 10],
+        `SELECT conversation_id, read_seq, read_offset FROM ${this.inbox(INBOX_TABLES.entries.name)} WHERE user_id = ?`,
+        [userId],
+        { fetchSize: 5000, pageState },
       );
-      const rows = result.rows
-        .map((r) => ({ activityAt: r.get('activity_at') as string, activityOffset: BigInt(r.get('activity_offset')), conversationId: r.get('conversation_id') as string }))
-        .filter((r) => !cursor || isAfter(r, cursor));
-      const current = await this.inboxEntries(userId, rows.map((r) => r.conversationId));
-      rows.forEach((r, i) => {
-        const entry = current[i];
-        const live = entry && entry.activityAt === r.activityAt && entry.activityOffset === r.activityOffset;
-        if (live && !entries.some((e) => e.conversationId === r.conversationId)) entries.push(entry);
-      });
-      if (entries.length > limit || result.rowLength < (limit + 1) * 2 + 10) break;
-      cursor = rows.at(-1) ?? cursor;
-    }
-    return { entries: entries.slice(0, limit), hasNextPage: entries.length > limit };
+      rows.push(...result.rows);
+      pageState = result.pageState ?? undefined;
+    } while (pageState);
+    const ordered = (await this.withHeads(rows)).sort((a, b) => (isAfter(a, b) ? 1 : isAfter(b, a) ? -1 : 0));
+    const rest = after ? ordered.filter((r) => isAfter(r, after)) : ordered;
+    return { entries: rest.slice(0, limit), hasNextPage: rest.length > limit };
+  }
+
+  /**
+   * Entries (conversation_id, read_seq, read_offset) with their conversations' heads. An entry
+   * whose head is not there yet (the head is committed with the checkpoint, after the entry)
+   * is left out until it is: its conversation is announced only then.
+   */
+  private async withHeads(entries: readonly types.Row[]): Promise<InboxRecord[]> {
+    const ids = entries.map((e) => e.get('conversation_id') as string);
+    const slices: string[][] = [];
+    for (let i = 0; i < ids.length; i += HEADS_PER_QUERY) slices.push(ids.slice(i, i + HEADS_PER_QUERY));
+    const results = await Promise.all(
+      slices.map((slice) =>
+        this.client.execute(
+          `SELECT conversation_id, last_seq, last_message_id, last_offset, activity_at, activity_offset FROM ${this.inbox(INBOX_TABLES.conversations.name)} WHERE conversation_id IN ?`,
+          [slice],
+        ),
+      ),
+    );
+    const heads = new Map(results.flatMap((r) => r.rows).map((h) => [h.get('conversation_id') as string, h]));
+    return entries.flatMap((entry) => {
+      const head = heads.get(entry.get('conversation_id') as string);
+      return head ? [toInboxRecord(head, entry)] : [];
+    });
   }
 }
 
@@ -127,18 +148,19 @@ function isAfter(row: InboxPosition, cursor: InboxPosition): boolean {
   return row.conversationId > cursor.conversationId;
 }
 
-function toInboxRecord(r: { get(name: string): unknown }): InboxRecord {
-  const lastSeq = BigInt((r.get('last_seq') as bigint | null) ?? 0n);
-  const readSeq = BigInt((r.get('read_seq') as bigint | null) ?? 0n);
-  const readOffset = r.get('read_offset') as bigint | null;
+function toInboxRecord(head: types.Row, entry: types.Row): InboxRecord {
+  const lastSeq = BigInt((head.get('last_seq') as bigint | null) ?? 0n);
+  const readSeq = BigInt((entry.get('read_seq') as bigint | null) ?? 0n);
+  const readOffset = entry.get('read_offset') as bigint | null;
   return {
-    conversationId: r.get('conversation_id') as string,
-    lastMessageId: (r.get('last_message_id') as string | null) ?? null,
-    lastOffset: (r.get('last_offset') as bigint | null) ?? null,
+    conversationId: head.get('conversation_id') as string,
+    lastMessageId: (head.get('last_message_id') as string | null) ?? null,
+    lastOffset: (head.get('last_offset') as bigint | null) ?? null,
+    // Clamped: a marker is written before the head of its chunk, so for a moment it may be ahead.
     unreadCount: Number(lastSeq > readSeq ? lastSeq - readSeq : 0n),
     // -1 means "nothing read yet" (a new member of an empty conversation).
     readOffset: readOffset === null || readOffset < 0n ? null : readOffset,
-    activityAt: r.get('activity_at') as string,
-    activityOffset: BigInt(r.get('activity_offset') as bigint),
+    activityAt: head.get('activity_at') as string,
+    activityOffset: BigInt(head.get('activity_offset') as bigint),
   };
 }

@@ -13,3 +13,5 @@ export {
 export { SentMessageLookup } from './sent-message.lookup';
 export { TimelineReader, type TimelineMessage, type TimelinePage, type TimelinePageRequest } from './timeline.reader';
 export { ConversationReader, type ConversationRecord, type MemberRecord, type InboxRecord, type InboxPage, type InboxPosition } from './conversation.reader';
+export { ServingVersions, type Versions } from './serving-versions';
+export { TimelineLiveWriter, type TimelineRow } from './timeline.live-writer';

@@ -90,6 +90,7 @@ export function evolve(state: ConversationState, event: ConversationEvent, posit
         // Members arrive through the UserJoined events that follow, the creator's first.
         members: new Map(),
         lastMessagePosition: null,
+        messageCount: 0,
         messageIds: noMessages.ids,
         messages: noMessages,
       };
@@ -267,7 +268,7 @@ function sendMessage({ data }: SendMessage, state: ConversationState): Conversat
   return [
     {
       type: 'MessageSent',
-      data: { conversationId, messageId, clientMessageId, senderId: actorId, body, sentAt: now },
+      data: { conversationId, messageId, clientMessageId, senderId: actorId, body, sentAt: now, seq: conversation.messageCount + 1 },
     },
   ];
 }
@@ -335,11 +336,13 @@ function withMessage(state: CreatedConversation, { data }: MessageSent, position
   const message: SentMessage = { messageId, clientMessageId, senderId, body, sentAt, position: position ?? null };
   const messages = state.messages.with(message);
   const messageIds = messages.ids;
-  if (position === undefined) return { ...state, messages, messageIds };
+  const messageCount = data.seq ?? state.messageCount + 1;
+  if (position === undefined) return { ...state, messages, messageIds, messageCount };
   return {
     ...state,
     messages,
     messageIds,
+    messageCount,
     lastMessagePosition: laterPosition(state.lastMessagePosition, position),
     // Whoever sends a message has read the conversation up to it.
     members: withReadMarkerAtLeast(state.members, senderId, position),

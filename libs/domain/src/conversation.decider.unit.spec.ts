@@ -467,8 +467,9 @@ describe('LeaveConversation', () => {
 });
 
 describe('SendMessage', () => {
-  const sentByAlice = (body: string, clientMessageId = 'client-1') =>
-    messageSent(ALICE, clientMessageId, body, { sentAt: LATER });
+  /** Alice's message as decided: the conversation's `seq`th (the first, unless said). */
+  const sentByAlice = (body: string, clientMessageId = 'client-1', seq = 1) =>
+    messageSent(ALICE, clientMessageId, body, { sentAt: LATER, seq });
 
   it('records the message under its deterministic id', () => {
     spec
@@ -484,6 +485,7 @@ describe('SendMessage', () => {
             senderId: ALICE,
             body: 'hello',
             sentAt: LATER,
+            seq: 1,
           },
         },
       ]);
@@ -493,7 +495,7 @@ describe('SendMessage', () => {
     spec
       .given(directBetween(ALICE, BOB))
       .when(sendMessage(BOB, 'hi', { conversationId: ALICE_BOB_ID }))
-      .then([messageSent(BOB, 'client-1', 'hi', { conversationId: ALICE_BOB_ID, sentAt: LATER })]);
+      .then([messageSent(BOB, 'client-1', 'hi', { conversationId: ALICE_BOB_ID, sentAt: LATER, seq: 1 })]);
   });
 
   it('keeps the body exactly as sent, surrounding white space included', () => {
@@ -648,14 +650,21 @@ describe('SendMessage', () => {
       spec
         .given([...groupWith(ALICE, BOB), messageSent(ALICE, 'client-1', 'hello')])
         .when(sendMessage(ALICE, 'again', { clientMessageId: 'client-2' }))
-        .then([sentByAlice('again', 'client-2')]);
+        .then([sentByAlice('again', 'client-2', 2)]);
+    });
+
+    it('numbers messages densely, counting those recorded before numbers were (no seq) and continuing from recorded ones', () => {
+      spec
+        .given([...groupWith(ALICE, BOB), messageSent(ALICE, 'client-1'), messageSent(BOB, 'client-2', 'hi', { seq: 2 }), messageSent(ALICE, 'client-1')])
+        .when(sendMessage(ALICE, 'third', { clientMessageId: 'client-3' }))
+        .then([sentByAlice('third', 'client-3', 3)]);
     });
 
     it('treats the same clientMessageId from another sender as another message', () => {
       spec
         .given([...groupWith(ALICE, BOB), messageSent(ALICE, 'client-1', 'hello')])
         .when(sendMessage(BOB, 'hello', { clientMessageId: 'client-1' }))
-        .then([messageSent(BOB, 'client-1', 'hello', { sentAt: LATER })]);
+        .then([messageSent(BOB, 'client-1', 'hello', { sentAt: LATER, seq: 2 })]);
     });
 
     it('does not emit a ReadMarkerMoved for the sender', () => {

@@ -45,6 +45,11 @@ export type MessageSent = {
     readonly senderId: string;
     readonly body: string;
     readonly sentAt: string;
+    /**
+     * The message's number in its conversation: 1, 2, 3... with no gap, assigned by the
+     * partition's writer. Absent in events written before it was recorded (their readers count).
+     */
+    readonly seq?: number;
   };
 };
 

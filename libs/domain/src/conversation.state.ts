@@ -20,6 +20,8 @@ export type CreatedConversation = {
   readonly members: ReadonlyMap<string, ConversationMember>;
   /** Null until a MessageSent has been applied together with its log position. */
   readonly lastMessagePosition: LogPosition | null;
+  /** How many messages the conversation has: the last one's `seq`. */
+  readonly messageCount: number;
   /** The ids of `messages`: what SendMessage checks to recognise a retry. */
   readonly messageIds: ReadonlySet<string>;
   /**

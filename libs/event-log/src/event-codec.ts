@@ -24,8 +24,10 @@ function payloadOf(event: ConversationEvent): pb.EventEnvelope['payload'] {
       return { $case: 'userJoined', value: { ...event.data } };
     case 'UserLeft':
       return { $case: 'userLeft', value: { ...event.data } };
-    case 'MessageSent':
-      return { $case: 'messageSent', value: { ...event.data } };
+    case 'MessageSent': {
+      const { seq, ...rest } = event.data;
+      return { $case: 'messageSent', value: { ...rest, seq: String(seq ?? 0) } };
+    }
     case 'ReadMarkerMoved':
       return { $case: 'readMarkerMoved', value: { ...event.data, upTo: { ...event.data.upTo } } };
     default: {
@@ -78,8 +80,11 @@ function domainEventOf(envelope: pb.EventEnvelope): ConversationEvent {
       return { type: 'UserJoined', data: { ...payload.value, joinedAt: required(payload.value.joinedAt, 'joinedAt', eventId) } };
     case 'userLeft':
       return { type: 'UserLeft', data: { ...payload.value, leftAt: required(payload.value.leftAt, 'leftAt', eventId) } };
-    case 'messageSent':
-      return { type: 'MessageSent', data: { ...payload.value, sentAt: required(payload.value.sentAt, 'sentAt', eventId) } };
+    case 'messageSent': {
+      const { seq, ...rest } = payload.value;
+      // 0: written before messages were numbered (their readers count them).
+      return { type: 'MessageSent', data: { ...rest, sentAt: required(rest.sentAt, 'sentAt', eventId), ...(seq === '0' ? {} : { seq: Number(seq) }) } };
+    }
     case 'readMarkerMoved': {
       const v = payload.value;
       return {

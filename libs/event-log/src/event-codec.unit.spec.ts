@@ -20,6 +20,7 @@ const everyEvent: ConversationEvent[] = [
   { type: 'UserJoined', data: { conversationId, userId: 'bob', joinedAt: at } },
   { type: 'UserLeft', data: { conversationId, userId: 'bob', leftAt: at } },
   { type: 'MessageSent', data: { conversationId, messageId: 'm_1', clientMessageId: 'c-1', senderId: 'alice', body: 'héllo 👋', sentAt: at } },
+  { type: 'MessageSent', data: { conversationId, messageId: 'm_2', clientMessageId: 'c-2', senderId: 'alice', body: 'numbered', sentAt: at, seq: 2 } },
   { type: 'ReadMarkerMoved', data: { conversationId, userId: 'bob', upTo: { partition: 3, offset: '9007199254740993' }, movedAt: at } },
 ];
 

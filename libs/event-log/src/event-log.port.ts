@@ -32,6 +32,31 @@ export interface ConsumeOptions {
   readonly until?: PartitionOffsets;
 }
 
+/**
+ * Consumers of one group share the partitions: each partition is read by one member at a time,
+ * and a member joining or leaving moves partitions between them (a rebalance). Nothing is
+ * committed to the log: each member says where to read its partitions from (`assigned`), so
+ * positions can live with what the reader builds (docs/adr/0011).
+ */
+export interface ConsumerGroupOptions {
+  /** The group (one per kind of reader and events topic). */
+  readonly name: string;
+  /**
+   * A rebalance gave this member exactly these partitions (any earlier set is gone). Called once
+   * no batch is being handled; batches of the new set follow once it resolves, each partition
+   * from the offset it names (the partition's start for those it leaves out). Rejecting stops
+   * the consumer.
+   */
+  assigned(partitions: readonly number[]): Promise<PartitionOffsets>;
+}
+
+/**
+ * Whether this member still holds the batch's partition: false once the partition may be read
+ * by another member of its group (a rebalance is under way); the handler should then stop
+ * applying and return.
+ */
+export type PartitionHeld = () => Promise<boolean>;
+
 export interface EventBatch {
   readonly partition: number;
   readonly events: readonly RecordedEvent[];
@@ -67,6 +92,18 @@ export interface EventLog {
    * owner at a time, and every rebalance tells each member its partitions.
    */
   own(options: OwnershipOptions, handler: OwnershipHandler): Promise<PartitionOwnership>;
+}
+
+/** An event log whose readers can share the partitions as a consumer group (both adapters). */
+export interface GroupAwareEventLog extends EventLog {
+  /**
+   * Joins a consumer group and reads the partitions it gives this member, each from where
+   * `assigned` says, in log order; the next batch of a partition waits for the handler. Follows
+   * the log until stopped; `done` rejects when the handler or `assigned` threw.
+   */
+  consumeInGroup(group: ConsumerGroupOptions, handler: (batch: EventBatch, held: PartitionHeld) => Promise<void>): Promise<EventConsumer>;
+  /** How many consumers are members of a consumer group now (0 once every member has left or expired). */
+  groupMembers(group: string): Promise<number>;
 }
 
 export interface OwnershipOptions {

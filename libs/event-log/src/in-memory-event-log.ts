@@ -5,13 +5,15 @@ import {
   assertOneConversation,
   FencedError,
   type ConsumeOptions,
+  type ConsumerGroupOptions,
   type EventBatch,
   type EventConsumer,
-  type EventLog,
+  type GroupAwareEventLog,
   type NewEvent,
   type OwnershipHandler,
   type OwnershipOptions,
   type PartitionAppender,
+  type PartitionHeld,
   type PartitionOffsets,
   type PartitionOwnership,
 } from './event-log.port';
@@ -26,7 +28,7 @@ interface StoredRecord {
  * The event log in memory, for unit tests of code that appends or consumes. Records are
  * stored encoded, so the codec is exercised as with Kafka. Passes the same contract suite.
  */
-export class InMemoryEventLog implements EventLog {
+export class InMemoryEventLog implements GroupAwareEventLog {
   private readonly partitions: StoredRecord[][];
   private readonly appended = new EventEmitter().setMaxListeners(0);
 
@@ -102,47 +104,158 @@ export class InMemoryEventLog implements EventLog {
     };
   }
 
-  async consume(options: ConsumeOptions, handler: (batch: EventBatch) => Promise<void>): Promise<EventConsumer> {
-    const next = this.partitions.map((records, partition) =>
-      options.from === 'earliest' ? 0 : options.from === 'latest' ? records.length : Number(options.from.get(partition) ?? 0),
-    );
-    const end = (partition: number) => (options.until ? Number(options.until.get(partition) ?? 0) : Infinity);
-    let stopped = false;
-    let wake: (() => void) | undefined;
-    const onAppend = () => wake?.();
-    this.appended.on('append', onAppend);
+  /** Consumers per group, in joining order (a partition goes to member `partition % members`). */
+  private readonly groups = new Map<string, MemoryConsumer[]>();
+  /** Per group, the rebalance under way: rebalances of one group run one after another. */
+  private readonly rebalances = new Map<string, Promise<void>>();
 
+  async groupMembers(group: string): Promise<number> {
+    return this.groups.get(group)?.length ?? 0;
+  }
+
+  consume(options: ConsumeOptions, handler: (batch: EventBatch) => Promise<void>): Promise<EventConsumer> {
+    return this.read(options, undefined, handler);
+  }
+
+  consumeInGroup(group: ConsumerGroupOptions, handler: (batch: EventBatch, held: PartitionHeld) => Promise<void>): Promise<EventConsumer> {
+    return this.read({ from: 'earliest' }, group, handler);
+  }
+
+  private async read(
+    options: ConsumeOptions,
+    group: ConsumerGroupOptions | undefined,
+    handler: (batch: EventBatch, held: PartitionHeld) => Promise<void>,
+  ): Promise<EventConsumer> {
+    const from = (partition: number) =>
+      options.from === 'earliest' ? 0 : options.from === 'latest' ? this.partitions[partition].length : Number(options.from.get(partition) ?? 0);
+    const consumer: MemoryConsumer = new MemoryConsumer(this.partitions, from, options.until, handler, () => this.leave(consumer));
+    this.appended.on('append', consumer.wake);
+    if (group) {
+      consumer.group = group;
+      this.groups.set(group.name, [...(this.groups.get(group.name) ?? []), consumer]);
+      await this.rebalance(group.name);
+    } else {
+      consumer.hold(this.partitions.map((_, partition) => partition));
+    }
+    void consumer.done.finally(() => this.appended.off('append', consumer.wake)).catch(() => undefined);
+    return consumer;
+  }
+
+  private async leave(consumer: MemoryConsumer): Promise<void> {
+    if (!consumer.group) return;
+    const name = consumer.group.name;
+    this.groups.set(name, (this.groups.get(name) ?? []).filter((c) => c !== consumer));
+    await this.rebalance(name);
+  }
+
+  /** As Kafka's: every member stops between batches, then each is told its share (round robin). */
+  private rebalance(name: string): Promise<void> {
     const run = async () => {
-      try {
-        while (!stopped) {
-          let delivered = false;
-          for (let partition = 0; partition < this.partitionCount && !stopped; partition++) {
-            const records = this.partitions[partition];
-            const upTo = Math.min(records.length, end(partition));
-            if (next[partition] >= upTo) continue;
-            const events = records.slice(next[partition], upTo).map((r, i) => ({
-              ...decodeEvent(r.bytes),
-              position: { partition, offset: String(next[partition] + i) },
-            }));
-            next[partition] = upTo;
-            await handler({ partition, events, highWatermark: String(records.length), nextOffset: String(upTo) });
-            delivered = true;
+      const members = this.groups.get(name) ?? [];
+      await Promise.all(members.map((m) => m.release()));
+      await Promise.all(
+        members.map(async (member, i) => {
+          const partitions = this.partitions.map((_, p) => p).filter((p) => p % members.length === i);
+          try {
+            member.hold(partitions, await member.group!.assigned(partitions));
+          } catch (err) {
+            void member.fail(err);
           }
-          if (options.until && next.every((offset, partition) => offset >= end(partition))) return;
-          if (!delivered) await new Promise<void>((resolve) => (wake = resolve));
+        }),
+      );
+    };
+    const next = (this.rebalances.get(name) ?? Promise.resolve()).then(run);
+    this.rebalances.set(name, next);
+    return next;
+  }
+}
+
+/** One consumer of the in-memory log: reads the partitions it holds, one batch at a time. */
+class MemoryConsumer implements EventConsumer {
+  group?: ConsumerGroupOptions;
+  readonly done: Promise<void>;
+  private readonly next = new Map<number, number>();
+  private held = new Set<number>();
+  private generation = 0;
+  private stopped = false;
+  private failure: unknown;
+  private delivering: Promise<void> = Promise.resolve();
+  private sleeping?: () => void;
+
+  constructor(
+    private readonly partitions: readonly StoredRecord[][],
+    private readonly from: (partition: number) => number,
+    private readonly until: PartitionOffsets | undefined,
+    private readonly handler: (batch: EventBatch, held: PartitionHeld) => Promise<void>,
+    private readonly onStop: () => Promise<void>,
+  ) {
+    this.done = this.run();
+  }
+
+  readonly wake = (): void => this.sleeping?.();
+
+  /** Takes these partitions (reading each from `from`, or where the consumer started). */
+  hold(partitions: readonly number[], from: PartitionOffsets = new Map()): void {
+    this.generation++;
+    this.held = new Set(partitions);
+    this.next.clear();
+    for (const p of partitions) this.next.set(p, from.has(p) ? Number(from.get(p)) : this.from(p));
+    this.wake();
+  }
+
+  /** Gives every partition up, once the batch being handled is done. */
+  async release(): Promise<void> {
+    this.generation++;
+    this.held = new Set();
+    await this.delivering;
+  }
+
+  async fail(err: unknown): Promise<void> {
+    this.failure ??= err;
+    await this.stop();
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.wake();
+    await this.done.catch(() => undefined);
+    await this.onStop();
+  }
+
+  private end(partition: number): number {
+    return this.until ? Number(this.until.get(partition) ?? 0) : Infinity;
+  }
+
+  private async run(): Promise<void> {
+    await Promise.resolve(); // let the constructor finish
+    while (!this.stopped) {
+      let delivered = false;
+      for (const partition of [...this.held].sort((a, b) => a - b)) {
+        if (this.stopped || !this.held.has(partition)) continue;
+        const records = this.partitions[partition];
+        const start = this.next.get(partition)!;
+        const upTo = Math.min(records.length, this.end(partition));
+        if (start >= upTo) continue;
+        const events = records.slice(start, upTo).map((r, i) => ({ ...decodeEvent(r.bytes), position: { partition, offset: String(start + i) } }));
+        this.next.set(partition, upTo);
+        const generation = this.generation;
+        const held: PartitionHeld = async () => !this.stopped && this.generation === generation;
+        this.delivering = this.handler({ partition, events, highWatermark: String(records.length), nextOffset: String(upTo) }, held);
+        try {
+          await this.delivering;
+        } catch (err) {
+          this.failure ??= err;
+          void this.stop();
+          break;
+        } finally {
+          this.delivering = Promise.resolve();
         }
-      } finally {
-        this.appended.off('append', onAppend);
+        delivered = true;
       }
-    };
-    const done = run();
-    return {
-      done,
-      stop: async () => {
-        stopped = true;
-        wake?.();
-        await done.catch(() => undefined);
-      },
-    };
+      if (this.until && this.partitions.every((_, p) => (this.next.get(p) ?? this.from(p)) >= this.end(p))) break;
+      if (!delivered && !this.stopped) await new Promise<void>((resolve) => (this.sleeping = resolve));
+    }
+    if (this.failure) throw this.failure;
   }
 }

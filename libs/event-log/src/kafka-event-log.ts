@@ -4,19 +4,21 @@ import { randomUUID } from 'node:crypto';
 import {
   assertOneConversation,
   type ConsumeOptions,
+  type ConsumerGroupOptions,
   type EventBatch,
   type EventConsumer,
-  type EventLog,
+  type GroupAwareEventLog,
   type NewEvent,
   type OwnershipHandler,
   type OwnershipOptions,
+  type PartitionHeld,
   type PartitionOffsets,
   type PartitionOwnership,
   type RecordedEvent,
 } from './event-log.port';
 import { ensureCompactedTopic } from './kafka-client';
 import { fromMessage, toMessage } from './kafka-message';
-import { KafkaPartitionOwnership } from './kafka-partition-ownership';
+import { fetchedOffset, HEARTBEAT_INTERVAL_MS, KafkaPartitionOwnership, SESSION_TIMEOUT_MS } from './kafka-partition-ownership';
 import { partitionForConversation } from './partitioning';
 
 interface PendingAppend {
@@ -33,7 +35,7 @@ interface PendingAppend {
  * Appends that arrive while a produce request is in flight are sent together in the next
  * request: one request in flight keeps the order per partition, batching keeps throughput.
  */
-export class KafkaEventLog implements EventLog {
+export class KafkaEventLog implements GroupAwareEventLog {
   private readonly producer: Producer;
   private readonly admin: Admin;
   private readonly consumers = new Set<Consumer>();
@@ -143,10 +145,33 @@ export class KafkaEventLog implements EventLog {
     return KafkaPartitionOwnership.join(this.kafka, this.topic, options, handler, (partition, events, guard) => this.appendToPartition(partition, events, guard));
   }
 
-  async consume(options: ConsumeOptions, handler: (batch: EventBatch) => Promise<void>): Promise<EventConsumer> {
-    // A private group per reader: kafkajs has no manual assignment, and nothing is committed.
+  async groupMembers(group: string): Promise<number> {
+    const { groups } = await this.admin.describeGroups([group]);
+    return groups[0]?.members.length ?? 0;
+  }
+
+  consume(options: ConsumeOptions, handler: (batch: EventBatch) => Promise<void>): Promise<EventConsumer> {
+    return this.read(options, undefined, handler);
+  }
+
+  /**
+   * A member of a consumer group over the topic (docs/adr/0011): each partition it is given is
+   * paused until `assigned` says where to read it from, then sought there; nothing is committed.
+   */
+  consumeInGroup(group: ConsumerGroupOptions, handler: (batch: EventBatch, held: PartitionHeld) => Promise<void>): Promise<EventConsumer> {
+    return this.read({ from: 'earliest' }, group, handler);
+  }
+
+  private async read(
+    options: ConsumeOptions,
+    group: ConsumerGroupOptions | undefined,
+    handler: (batch: EventBatch, held: PartitionHeld) => Promise<void>,
+  ): Promise<EventConsumer> {
     const consumer = this.kafka.consumer({
-      groupId: `parley-reader-${randomUUID()}`,
+      // Without a group, a private one per reader: kafkajs has no manual assignment. Nothing is committed either way.
+      groupId: group?.name ?? `parley-reader-${randomUUID()}`,
+      // A member's partitions move within ~6 s of it dying; applying a batch must end within the rebalance timeout.
+      ...(group ? { sessionTimeout: SESSION_TIMEOUT_MS, heartbeatInterval: HEARTBEAT_INTERVAL_MS, rebalanceTimeout: 30_000 } : {}),
       allowAutoTopicCreation: false,
       maxWaitTimeInMs: 100,
       maxBytesPerPartition: 4 * 1024 * 1024,
@@ -154,12 +179,16 @@ export class KafkaEventLog implements EventLog {
     this.consumers.add(consumer);
     const from = options.from;
     const until = options.until;
-    const startAt = typeof from === 'string' ? undefined : from;
+    /** Where each partition read starts; a group member's partitions are those its latest assignment named. */
+    const startAt = new Map<number, string>(typeof from === 'string' ? [] : from);
+    /** A group member's partitions whose first batch from the seek has arrived. */
+    const started = new Set<number>();
+    let assignment = 0;
     const finished = new Set<number>();
     if (until) {
       for (let partition = 0; partition < this.partitionCount; partition++) {
         const end = BigInt(until.get(partition) ?? '0');
-        if (end === 0n || BigInt(startAt?.get(partition) ?? '0') >= end) finished.add(partition);
+        if (end === 0n || BigInt(startAt.get(partition) ?? '0') >= end) finished.add(partition);
       }
     }
 
@@ -189,11 +218,11 @@ export class KafkaEventLog implements EventLog {
     const seen = new Map<number, string>();
     const handled = new Map<number, bigint>();
     const chains = new Map<number, Promise<void>>();
-    const deliver = async (partition: number, events: RecordedEvent[], lastOffset: bigint, highWatermark: string): Promise<boolean> => {
+    const deliver = async (partition: number, events: RecordedEvent[], lastOffset: bigint, highWatermark: string, held: PartitionHeld): Promise<boolean> => {
       const end = until ? BigInt(until.get(partition) ?? '0') : undefined;
       const nextOffset = end !== undefined && lastOffset + 1n > end ? end : lastOffset + 1n;
       try {
-        await handler({ partition, events, highWatermark, nextOffset: nextOffset.toString() });
+        await handler({ partition, events, highWatermark, nextOffset: nextOffset.toString() }, held);
       } catch (err) {
         void finish(err);
         return false;
@@ -207,6 +236,33 @@ export class KafkaEventLog implements EventLog {
     };
 
     await consumer.connect();
+    if (group) {
+      // Every partition waits, paused, until the member says where to read it from (its own
+      // checkpoints); then each is sought there and resumed. Nothing was being handled when kafkajs
+      // rejoined; empty batches still being handed on are awaited first.
+      consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+        const partitions = [...(payload.memberAssignment[this.topic] ?? [])].sort((a, b) => a - b);
+        const current = ++assignment;
+        consumer.pause([{ topic: this.topic }]);
+        startAt.clear();
+        started.clear();
+        void Promise.all(chains.values())
+          .then(() => group.assigned(partitions))
+          .then((offsets) => {
+            if (current !== assignment || stopping) return;
+            for (const partition of partitions) {
+              const offset = offsets.get(partition) ?? (from === 'latest' ? undefined : typeof from === 'string' ? '0' : from.get(partition) ?? '0');
+              if (offset === undefined) continue; // kafkajs starts it at the end
+              startAt.set(partition, offset);
+              handled.delete(partition);
+              seen.delete(partition);
+              consumer.seek({ topic: this.topic, partition, offset });
+            }
+            consumer.resume([{ topic: this.topic, partitions }]);
+          })
+          .catch((err: unknown) => void finish(err));
+      });
+    }
     await consumer.subscribe({ topic: this.topic, fromBeginning: from !== 'latest' });
     // A fetch that returns only transaction markers (or aborted records) never reaches eachBatch;
     // its progress is handed on as an empty batch, so readers reach the end of a partition whose
@@ -214,22 +270,30 @@ export class KafkaEventLog implements EventLog {
     consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
       const { partition } = payload;
       const lastOffset = BigInt(payload.lastOffset);
-      const start = BigInt(startAt?.get(partition) ?? '0');
+      const start = BigInt(startAt.get(partition) ?? '0');
       if (seen.get(partition) === payload.lastOffset) return; // eachBatch had it
       if (finished.has(partition) || stopping || lastOffset < (handled.get(partition) ?? start)) return;
+      if (group && !started.has(partition)) return;
       handled.set(partition, lastOffset + 1n);
+      const current = assignment;
+      const held: PartitionHeld = async () => current === assignment && !stopping;
       const previous = chains.get(partition) ?? Promise.resolve();
-      chains.set(partition, previous.then(() => deliver(partition, [], lastOffset, payload.highWatermark).then(() => undefined)));
+      chains.set(partition, previous.then(() => deliver(partition, [], lastOffset, payload.highWatermark, held).then(() => undefined)));
     });
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
       eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload) => {
         const partition = batch.partition;
+        if (group) {
+          if (!startAt.has(partition)) return; // not (yet) told where to read it from
+          if (!started.has(partition) && fetchedOffset(batch) !== startAt.get(partition)) return; // fetched before the seek
+          started.add(partition);
+        }
         seen.set(partition, batch.lastOffset());
         await chains.get(partition);
         if (finished.has(partition)) return;
-        const start = startAt ? BigInt(startAt.get(partition) ?? '0') : undefined;
+        const start = startAt.has(partition) ? BigInt(startAt.get(partition)!) : undefined;
         const end = until ? BigInt(until.get(partition) ?? '0') : undefined;
         const events: RecordedEvent[] = [];
         for (const message of batch.messages) {
@@ -245,12 +309,28 @@ export class KafkaEventLog implements EventLog {
           }
         }
         if (!isRunning() || isStale()) return;
-        if (!(await deliver(partition, events, BigInt(batch.lastOffset()), batch.highWatermark))) return;
+        // A heartbeat is where a member learns of a rebalance: then the partition may go to another
+        // member, the handler stops, and kafkajs rejoins once this batch returns (the error rethrown).
+        let rebalancing: unknown;
+        const current = assignment;
+        const held: PartitionHeld = async () => {
+          if (rebalancing || current !== assignment || !isRunning() || isStale()) return false;
+          if (!group) return true;
+          try {
+            await heartbeat();
+            return true;
+          } catch (err) {
+            rebalancing = err;
+            return false;
+          }
+        };
+        if (!(await deliver(partition, events, BigInt(batch.lastOffset()), batch.highWatermark, held))) return;
+        if (rebalancing) throw rebalancing;
         resolveOffset(batch.lastOffset());
         await heartbeat();
       },
     });
-    if (startAt) {
+    if (!group) {
       for (const [partition, offset] of startAt) consumer.seek({ topic: this.topic, partition, offset });
     }
     return handle;

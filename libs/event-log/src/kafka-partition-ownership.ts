@@ -1,5 +1,5 @@
 import type { LogPosition } from '@parley/domain';
-import { AssignerProtocol, PartitionAssigners, type Admin, type Assigner, type Consumer, type Kafka, type Producer } from 'kafkajs';
+import { AssignerProtocol, PartitionAssigners, type Admin, type Assigner, type Batch, type Consumer, type Kafka, type Producer } from 'kafkajs';
 import {
   FencedError,
   type NewEvent,
@@ -11,9 +11,12 @@ import {
 import { fromMessage, toMessage } from './kafka-message';
 
 const PROTOCOL = 'ParleyWriters';
-/** The broker's minimum session timeout: a dead owner's partitions move within ~6 s. */
-const SESSION_TIMEOUT_MS = 6_000;
-const HEARTBEAT_INTERVAL_MS = 1_000;
+/** The broker's minimum session timeout: a dead member's partitions move within ~6 s. */
+export const SESSION_TIMEOUT_MS = 6_000;
+export const HEARTBEAT_INTERVAL_MS = 1_000;
+
+/** The offset a batch was fetched from: a batch fetched before a seek applied does not start at the seek. (kafkajs's Batch has it, its typings do not.) */
+export const fetchedOffset = (batch: Batch): string => (batch as unknown as { fetchedOffset: string }).fetchedOffset;
 /** A member stops appending this long before the group may give its partitions away. */
 const LEASE_MARGIN_MS = 2_000;
 
@@ -100,8 +103,7 @@ export class KafkaPartitionOwnership implements PartitionOwnership {
         const reread = ownership.rereads.get(batch.partition);
         if (!reread || isStale()) return;
         // Batches fetched before the seek applied are not part of this reread.
-        // (kafkajs's Batch has fetchedOffset, its typings do not.)
-        if (!reread.started && (batch as unknown as { fetchedOffset: string }).fetchedOffset !== reread.start) return;
+        if (!reread.started && fetchedOffset(batch) !== reread.start) return;
         reread.started = true;
         const events = batch.messages.map((m) => fromMessage(topic, batch.partition, m)).filter((e) => e !== undefined);
         handler.events({ partition: batch.partition, events, highWatermark: batch.highWatermark, nextOffset: (BigInt(batch.lastOffset()) + 1n).toString() });

@@ -3,10 +3,14 @@ import type { RecordedEvent } from '@parley/event-log';
 import { ConversationTableProjection, type ChunkPlan, type PlanContext } from './conversation-table-projection';
 import { bucketOf, messageIdsTable } from './message-sequencer';
 import type { Change } from './projection';
-import { writeTimeOf, type ReadModelStore, type Row, type RowMutation, type TableDefinition } from './read-model-store.port';
+import { writeTimeOf, type ReadModelStore, type RowMutation, type TableDefinition } from './read-model-store.port';
 
 export const INBOX_TABLES = {
-  /** Per conversation, what every member's entry shows; state, committed with the checkpoint. */
+  /**
+   * Per conversation, its head: what every member's entry shows (last message, its number,
+   * activity). State, committed with the checkpoint, so written once per chunk whatever the
+   * group's size; readers merge it with the user's entries (docs/adr/0010-inbox-cost.md).
+   */
   conversations: {
     name: 'inbox_conversations',
     columns: {
@@ -28,72 +32,35 @@ export const INBOX_TABLES = {
     partitionKey: ['conversation_id', 'bucket'],
     clustering: [{ column: 'offset', order: 'ASC' }],
   },
+  /**
+   * Per user, the conversations they are in and their read marker there: nothing of the
+   * conversation's head, so a message writes one of them (its sender's), not one per member.
+   * The columns of the layout before ADR 0010 less the head's, with the same meaning: storage
+   * of that layout reads correctly (its head columns are left alone, never read).
+   */
   entries: {
     name: 'inbox_entries',
-    columns: {
-      user_id: 'text', conversation_id: 'text', last_seq: 'bigint', last_message_id: 'text', last_offset: 'bigint',
-      read_seq: 'bigint', read_offset: 'bigint', activity_at: 'text', activity_offset: 'bigint',
-    },
+    columns: { user_id: 'text', conversation_id: 'text', read_seq: 'bigint', read_offset: 'bigint' },
     partitionKey: ['user_id'],
     clustering: [{ column: 'conversation_id', order: 'ASC' }],
-  },
-  /** The inbox order. Rows whose activity no longer matches the entry are stale and skipped by readers. */
-  byActivity: {
-    name: 'inbox_by_activity',
-    columns: { user_id: 'text', activity_at: 'text', activity_offset: 'bigint', conversation_id: 'text' },
-    partitionKey: ['user_id'],
-    clustering: [
-      { column: 'activity_at', order: 'DESC' },
-      { column: 'activity_offset', order: 'DESC' },
-      { column: 'conversation_id', order: 'ASC' },
-    ],
   },
   messageIds: messageIdsTable('inbox'),
 } as const satisfies Record<string, TableDefinition>;
 
+/** The order table of the layout before ADR 0010: no longer written, dropped with a version that may have it. */
+const FORMER_ORDER_TABLE: TableDefinition = {
+  name: 'inbox_by_activity',
+  columns: { user_id: 'text', activity_at: 'text', activity_offset: 'bigint', conversation_id: 'text' },
+  partitionKey: ['user_id'],
+  clustering: [
+    { column: 'activity_at', order: 'DESC' },
+    { column: 'activity_offset', order: 'DESC' },
+    { column: 'conversation_id', order: 'ASC' },
+  ],
+};
+
 /** Messages whose numbers an inbox conversation keeps in memory, for read markers that point at one of them. */
 const RECENT_SEQS = 32;
-
-/** An activity of a conversation, as its members' entries and order rows show it. */
-interface Touch {
-  /** activity_at and activity_offset: the order row's clustering. */
-  readonly activity: Row;
-  /** The entry's columns (without the read marker). */
-  readonly entry: Row;
-  /** Of the event's offset (step 0). */
-  readonly writeTime: bigint;
-}
-
-/** Per member, the last activity of this chunk their entry and their order row show: written once, at the end of the chunk. */
-interface Latest {
-  readonly entries: Map<string, Touch>;
-  readonly order: Map<string, Touch>;
-}
-
-/** What a chunk writes. */
-interface ChunkRows {
-  readonly data: RowMutation[];
-  /** Per conversation: rows that wait for the end of the chunk, because later events of it may replace them. */
-  readonly latest: Map<string, Latest>;
-  readonly changes: Change[];
-  /**
-   * Order rows of activities at or after this offset were never written: set by this chunk's
-   * events, which no one applied before (PlanContext.unwrittenFrom); this chunk writes only
-   * the latest, at its end.
-   */
-  readonly neverWrittenFrom: bigint;
-}
-
-const NO_VALUES: Row = Object.freeze({});
-
-function latestOf(rows: ChunkRows, conversationId: string): Latest {
-  let latest = rows.latest.get(conversationId);
-  if (!latest) {
-    latest = { entries: new Map(), order: new Map() };
-    rows.latest.set(conversationId, latest);
-  }
-  return latest;
-}
 
 interface InboxConversation {
   known: boolean;
@@ -113,24 +80,31 @@ interface InboxConversation {
  * The `inbox` projection: per user, the conversations they are in, most recently active
  * first, with the last message, the read marker and the unread count.
  *
+ * The cost of a message does not depend on the group's size (docs/adr/0010-inbox-cost.md):
+ * what all members share (last message, its number, activity) is the conversation's head,
+ * written once per chunk with the checkpoint; per member there are only membership and the
+ * read marker. Readers merge the two and order by activity.
+ *
  * unreadCount is derived, never incremented: each message gets its number in the
- * conversation (`seq`), an entry keeps the last number and the number at the read marker, and
- * unread = last_seq - read_seq. A member's own messages move their marker, so they never count.
- * A message to a group of N members changes 3N rows (entry, old order row removed, new order
- * row); see docs/adr/0005-read-models.md. Within a chunk only the last entry and order row of
- * each member are written, and an order row the chunk made and replaced itself is neither
- * written nor deleted (unless an earlier, failed attempt at the same events may have written
- * it): a rebuild in large chunks writes about two rows per message plus a few per member.
+ * conversation (`seq`), the head keeps the last number, an entry the number at the read
+ * marker, and unread = last_seq - read_seq. A member's own messages move their marker, so
+ * they never count.
  */
 export class InboxProjection extends ConversationTableProjection {
   readonly name = 'inbox';
   readonly handles = new Set(['ConversationCreated', 'UserJoined', 'UserLeft', 'MessageSent', 'ReadMarkerMoved'] as const);
-  /** Entries: each message of a sender, each read marker (the other rows are written once per chunk, or rarely twice). */
+  /** Entries: each message of a sender, each read marker; members: a join and a leave in one chunk. */
   protected readonly rewrittenTables: ReadonlySet<string> = new Set([INBOX_TABLES.entries.name, INBOX_TABLES.members.name]);
   private readonly conversations = new Map<string, InboxConversation>();
 
   constructor(store: ReadModelStore, version = 1) {
     super(store, version, INBOX_TABLES);
+    // Storage of a version built before ADR 0010 also has the former order table.
+    const dropTables = this.dropStorage;
+    this.dropStorage = async () => {
+      await store.dropTables([FORMER_ORDER_TABLE]);
+      await dropTables();
+    };
   }
 
   protected clearCache(): void {
@@ -157,6 +131,7 @@ export class InboxProjection extends ConversationTableProjection {
     return c;
   }
 
+  /** Every member: read once per conversation (then kept), for the changes every member's inbox is told of. */
   private async members(conversationId: string, c: InboxConversation): Promise<Map<string, bigint>> {
     if (!c.members) {
       const rows = await this.store.list(INBOX_TABLES.members.name, { conversation_id: conversationId });
@@ -230,76 +205,28 @@ export class InboxProjection extends ConversationTableProjection {
     await Promise.all([...markers.values()].map(({ conversationId, userId }) => this.readOffset(conversationId, this.conversations.get(conversationId)!, userId, false)));
   }
 
-  /**
-   * Moves every member's entry to the conversation's new activity, keeping their read marker.
-   * The entry and the new order row wait in `latest` until the end of the chunk: the next
-   * activity of the same chunk replaces them (the order row by a delete), so only the last are
-   * written, as coalescing would leave them, without making and dropping rows per message.
-   */
-  private touchMembers(conversationId: string, c: InboxConversation, members: Map<string, bigint>, previous: Row | null, offset: string, rows: ChunkRows): void {
-    const writeTime = writeTimeOf(offset);
-    const touch: Touch = { activity: { activity_at: c.activityAt, activity_offset: c.activityOffset }, entry: this.entryValues(c), writeTime };
-    const latest = latestOf(rows, conversationId);
-    for (const userId of members.keys()) {
-      latest.entries.set(userId, touch);
-      if (previous) this.deleteOrderRow(userId, conversationId, previous, writeTime, rows, latest);
-      latest.order.set(userId, touch);
-      rows.changes.push({ kind: 'inbox', userId, conversationId, removed: false });
-    }
-  }
-
-  /**
-   * Deletes a member's order row of an earlier activity. One of an activity of this chunk is
-   * not written (it waits in `latest`), and needs no delete unless an earlier attempt at the
-   * same events (a crashed or failed apply) may have written it.
-   */
-  private deleteOrderRow(userId: string, conversationId: string, activity: Row, writeTime: bigint, rows: ChunkRows, latest: Latest): void {
-    latest.order.delete(userId);
-    if ((activity.activity_offset as bigint) >= rows.neverWrittenFrom) return;
-    rows.data.push({ table: INBOX_TABLES.byActivity.name, key: { user_id: userId, ...activity, conversation_id: conversationId }, writeTime });
-  }
-
-  /** The rows that waited for the end of the chunk. */
-  private writeLatest(rows: ChunkRows): void {
-    for (const [conversationId, { entries, order }] of rows.latest) {
-      for (const [userId, touch] of entries) {
-        rows.data.push({ table: INBOX_TABLES.entries.name, key: { user_id: userId, conversation_id: conversationId }, values: touch.entry, writeTime: touch.writeTime + 2n });
-      }
-      for (const [userId, touch] of order) {
-        rows.data.push({ table: INBOX_TABLES.byActivity.name, key: { user_id: userId, ...touch.activity, conversation_id: conversationId }, values: NO_VALUES, writeTime: touch.writeTime + 1n });
-      }
-    }
-  }
-
-  private entryValues(c: InboxConversation): Row {
-    return { last_seq: c.lastSeq, last_message_id: c.lastMessageId, last_offset: c.lastOffset, activity_at: c.activityAt, activity_offset: c.activityOffset };
-  }
-
-  /** A member's entry with their read marker. */
-  private entry(userId: string, conversationId: string, c: InboxConversation, offset: string, read: { seq: bigint; offset: bigint }): RowMutation {
+  /** A member's entry: their read marker, as a number and a position (-1: nothing read). */
+  private entry(userId: string, conversationId: string, readSeq: bigint, readOffset: bigint, offset: string): RowMutation {
     return {
       table: INBOX_TABLES.entries.name,
       key: { user_id: userId, conversation_id: conversationId },
-      values: {
-        last_seq: c.lastSeq,
-        last_message_id: c.lastMessageId,
-        last_offset: c.lastOffset,
-        activity_at: c.activityAt,
-        activity_offset: c.activityOffset,
-        read_seq: read.seq,
-        read_offset: read.offset,
-      },
+      values: { read_seq: readSeq, read_offset: readOffset },
       writeTime: writeTimeOf(offset, 2),
     };
   }
 
-  protected async plan(_partition: number, events: readonly RecordedEvent[], nextOffset: string, { startedEmpty, unwrittenFrom }: PlanContext): Promise<ChunkPlan> {
+  /** The conversation's new head reaches every member's inbox: a change each (published, not stored). */
+  private announce(conversationId: string, members: ReadonlyMap<string, bigint>, changes: Change[]): void {
+    for (const userId of members.keys()) changes.push({ kind: 'inbox', userId, conversationId, removed: false });
+  }
+
+  protected async plan(_partition: number, events: readonly RecordedEvent[], nextOffset: string, { startedEmpty }: PlanContext): Promise<ChunkPlan> {
     await this.prefetch(events, startedEmpty);
-    const chunkStart = events.length > 0 ? BigInt(events[0].position.offset) : 0n;
-    const rows: ChunkRows = { data: [], latest: new Map(), changes: [], neverWrittenFrom: chunkStart > unwrittenFrom ? chunkStart : unwrittenFrom };
-    const { data, changes } = rows;
+    const data: RowMutation[] = [];
     /** Who is a member since when: what later decisions read; written after `data` (see ConversationTableProjection.apply). */
     const membership: RowMutation[] = [];
+    const changes: Change[] = [];
+    /** Conversations whose head changed: written once, with the checkpoint. */
     const dirty = new Set<string>();
 
     for (const { event, position, conversationId } of events) {
@@ -307,7 +234,6 @@ export class InboxProjection extends ConversationTableProjection {
       const at = BigInt(offset);
       // Cached values without an await: suspending the plan for every event costs more than the rest of it.
       const c = this.conversations.get(conversationId) ?? (await this.conversation(conversationId, startedEmpty));
-      const previousActivity = c.activityAt === null ? null : { activity_at: c.activityAt, activity_offset: c.activityOffset };
       switch (event.type) {
         case 'ConversationCreated':
           if (c.known) break;
@@ -321,16 +247,16 @@ export class InboxProjection extends ConversationTableProjection {
           const since = members.get(userId);
           if (since !== undefined && since < at) break;
           members.set(userId, at);
+          // A join is activity: the conversation moves up in every member's inbox.
           Object.assign(c, { activityAt: joinedAt, activityOffset: at });
           dirty.add(conversationId);
           membership.push({ table: INBOX_TABLES.members.name, key: { conversation_id: conversationId, user_id: userId }, values: { join_offset: at }, writeTime: writeTimeOf(offset) });
-          this.touchMembers(conversationId, c, members, previousActivity, offset, rows);
-          // A new member starts with nothing unread (this entry covers the one just touched).
-          latestOf(rows, conversationId).entries.delete(userId);
-          data.push(this.entry(userId, conversationId, c, offset, { seq: c.lastSeq, offset: c.lastOffset ?? -1n }));
+          // A new member starts with nothing unread.
+          data.push(this.entry(userId, conversationId, c.lastSeq, c.lastOffset ?? -1n, offset));
           // That is their marker now: a later marker must not move it backward (storage does
           // not have it before the end of the chunk; without this the outcome depended on chunking).
           c.reads.set(userId, c.lastOffset ?? -1n);
+          this.announce(conversationId, members, changes);
           break;
         }
         case 'UserLeft': {
@@ -338,15 +264,13 @@ export class InboxProjection extends ConversationTableProjection {
           const members = c.members ?? (await this.members(conversationId, c));
           const { userId } = event.data;
           const since = members.get(userId);
+          // Absent: not a member. Joined at or after this offset: storage is ahead (a replay), already applied.
           if (since === undefined || since >= at) break;
           members.delete(userId);
           c.reads.set(userId, null);
           membership.push({ table: INBOX_TABLES.members.name, key: { conversation_id: conversationId, user_id: userId }, writeTime: writeTimeOf(offset) });
-          // Their entry and order row go (the entry waiting to be written with them).
-          const latest = latestOf(rows, conversationId);
-          latest.entries.delete(userId);
+          // Leaving is no activity: the head stays, only the leaver's entry goes.
           data.push({ table: INBOX_TABLES.entries.name, key: { user_id: userId, conversation_id: conversationId }, writeTime: writeTimeOf(offset, 3) });
-          if (previousActivity) this.deleteOrderRow(userId, conversationId, previousActivity, writeTimeOf(offset, 3), rows, latest);
           changes.push({ kind: 'inbox', userId, conversationId, removed: true });
           break;
         }
@@ -359,11 +283,10 @@ export class InboxProjection extends ConversationTableProjection {
           dirty.add(conversationId);
           data.push({ table: INBOX_TABLES.seqs.name, key: { conversation_id: conversationId, bucket: bucketOf(offset), offset: at }, values: { seq: c.lastSeq }, writeTime: writeTimeOf(offset) });
           c.recent.push([at, c.lastSeq]);
-          this.touchMembers(conversationId, c, members, previousActivity, offset, rows);
+          this.announce(conversationId, members, changes);
           // Sending reads the conversation up to one's own message.
           if (members.has(senderId)) {
-            latestOf(rows, conversationId).entries.delete(senderId); // covered by this one
-            data.push(this.entry(senderId, conversationId, c, offset, { seq: c.lastSeq, offset: at }));
+            data.push(this.entry(senderId, conversationId, c.lastSeq, at, offset));
             c.reads.set(senderId, at);
           }
           break;
@@ -379,12 +302,7 @@ export class InboxProjection extends ConversationTableProjection {
           if (current !== null && current >= BigInt(upTo.offset)) break;
           c.reads.set(userId, BigInt(upTo.offset));
           const seq = this.seqInMemory(c, upTo) ?? (await this.storedSeqAt(conversationId, upTo));
-          data.push({
-            table: INBOX_TABLES.entries.name,
-            key: { user_id: userId, conversation_id: conversationId },
-            values: { read_seq: seq, read_offset: BigInt(upTo.offset) },
-            writeTime: writeTimeOf(offset, 2),
-          });
+          data.push(this.entry(userId, conversationId, seq, BigInt(upTo.offset), offset));
           changes.push({ kind: 'inbox', userId, conversationId, removed: false });
           break;
         }
@@ -395,7 +313,6 @@ export class InboxProjection extends ConversationTableProjection {
       }
     }
 
-    this.writeLatest(rows);
     const stateWriteTime = writeTimeOf(nextOffset);
     const state: RowMutation[] = [...dirty].map((conversationId) => {
       const c = this.conversations.get(conversationId)!;

@@ -1,4 +1,5 @@
 import { messageIdFor } from '@parley/domain';
+import type { RecordedEvent } from '@parley/event-log';
 import {
   ALICE,
   ALICE_BOB_ID,
@@ -18,7 +19,8 @@ import {
 } from '../../domain/src/testing/conversation-fixtures';
 import { INBOX_TABLES, InboxProjection } from './inbox.projection';
 import { InMemoryReadModelStore } from './in-memory-read-model-store';
-import { applyInChunks, TestLog } from './testing/projection-spec';
+import { writeTimeOf, type Row, type RowMutation } from './read-model-store.port';
+import { applyInChunks, snapshot, TestLog } from './testing/projection-spec';
 import { describeReplaySafety } from './testing/replay-safety';
 
 const I = INBOX_TABLES;
@@ -31,6 +33,13 @@ const ERIN = 'erin';
 
 const idOf = (senderId: string, clientMessageId: string, conversationId = GROUP_ID) =>
   messageIdFor(conversationId, senderId, clientMessageId);
+
+/** A member's inbox entry as readers see it: their stored entry (read marker) merged with the conversation's head. */
+async function entryAsRead(store: InMemoryReadModelStore, userId: string, conversationId: string): Promise<Row | undefined> {
+  const own = await store.get(I.entries.name, { user_id: userId, conversation_id: conversationId });
+  const head = await store.get(I.conversations.name, { conversation_id: conversationId });
+  return own && head && { ...head, ...own };
+}
 
 describe('InboxProjection', () => {
   let store: InMemoryReadModelStore;
@@ -46,28 +55,31 @@ describe('InboxProjection', () => {
 
   /** When: the log so far, applied in chunks of `size` (default: one chunk). */
   const whenApplied = (size = log.events.length) => applyInChunks(inbox, log.partition, log.events, size, log.end);
-  const entry = (userId: string, conversationId = GROUP_ID) =>
-    store.get(I.entries.name, { user_id: userId, conversation_id: conversationId });
+  const entry = (userId: string, conversationId = GROUP_ID) => entryAsRead(store, userId, conversationId);
   const unread = async (userId: string, conversationId = GROUP_ID): Promise<number | undefined> => {
     const e = await entry(userId, conversationId);
     return e && Number(BigInt(e.last_seq as bigint) - BigInt(e.read_seq as bigint));
   };
   const unreadOf = async (...userIds: string[]) =>
     Object.fromEntries(await Promise.all(userIds.map(async (u) => [u, await unread(u)] as const)));
-  const orderRows = (userId: string) => store.list(I.byActivity.name, { user_id: userId });
 
-  /** The inbox as a reader sees it: per conversation the first order row whose activity matches the entry. */
-  const liveOrder = async (userId: string): Promise<string[]> => {
-    const entries = new Map((await store.list(I.entries.name, { user_id: userId })).map((e) => [e.conversation_id, e]));
-    const order: string[] = [];
-    for (const row of await orderRows(userId)) {
-      const e = entries.get(row.conversation_id);
-      const conversationId = String(row.conversation_id);
-      if (!e || order.includes(conversationId)) continue;
-      if (row.activity_at === e.activity_at && row.activity_offset === e.activity_offset) order.push(conversationId);
-    }
-    return order;
+  /** A user's inbox as readers order it (the heads of their conversations, most recently active first), with its positions. */
+  const inboxOf = async (userId: string) => {
+    const positions = await Promise.all(
+      (await store.list(I.entries.name, { user_id: userId })).map(async ({ conversation_id }) => {
+        const head = (await store.get(I.conversations.name, { conversation_id }))!;
+        return { user_id: userId, activity_at: head.activity_at, activity_offset: head.activity_offset, conversation_id };
+      }),
+    );
+    const key = (p: Row) => [p.activity_at as string, BigInt(p.activity_offset as bigint), p.conversation_id as string] as const;
+    return positions.sort((a, b) => {
+      const [x, y] = [key(a), key(b)];
+      if (x[0] !== y[0]) return x[0] < y[0] ? 1 : -1;
+      if (x[1] !== y[1]) return x[1] < y[1] ? 1 : -1;
+      return x[2] < y[2] ? -1 : 1;
+    });
   };
+  const liveOrder = async (userId: string): Promise<string[]> => (await inboxOf(userId)).map((p) => String(p.conversation_id));
 
   describe('entries', () => {
     it('gives every member an entry with the last message; unread = last_seq - read_seq', async () => {
@@ -139,12 +151,11 @@ describe('InboxProjection', () => {
       log.append(conversationCreated(), userJoined(ALICE, AT_1));
       await whenApplied();
 
-      expect(store.rows(I.entries.name)).toStrictEqual([
-        {
-          user_id: ALICE, conversation_id: GROUP_ID, last_seq: 0n, last_message_id: null, last_offset: null,
-          read_seq: 0n, read_offset: -1n, activity_at: AT_1, activity_offset: 4n,
-        },
-      ]);
+      expect(store.rows(I.entries.name)).toStrictEqual([{ user_id: ALICE, conversation_id: GROUP_ID, read_seq: 0n, read_offset: -1n }]);
+      expect(await entry(ALICE)).toStrictEqual({
+        user_id: ALICE, conversation_id: GROUP_ID, last_seq: 0n, last_message_id: null, last_offset: null,
+        read_seq: 0n, read_offset: -1n, activity_at: AT_1, activity_offset: 4n,
+      });
       expect(store.rows(I.seqs.name)).toEqual([]);
       expect(store.rows(I.messageIds.name)).toEqual([]);
     });
@@ -280,14 +291,14 @@ describe('InboxProjection', () => {
       const changes = await whenApplied(size);
 
       expect(await entry(CAROL)).toBeUndefined();
-      expect(await orderRows(CAROL)).toEqual([]);
+      expect(await inboxOf(CAROL)).toEqual([]);
       expect(await store.list(I.members.name, { conversation_id: GROUP_ID })).toStrictEqual([
         { conversation_id: GROUP_ID, user_id: ALICE, join_offset: 1n },
         { conversation_id: GROUP_ID, user_id: BOB, join_offset: 2n },
       ]);
       // Leaving is no activity: the others' entries and order rows stay as they were.
       expect(await entry(ALICE)).toMatchObject({ activity_at: AT_1, activity_offset: 4n, last_seq: 1n });
-      expect(await orderRows(ALICE)).toStrictEqual([{ user_id: ALICE, activity_at: AT_1, activity_offset: 4n, conversation_id: GROUP_ID }]);
+      expect(await inboxOf(ALICE)).toStrictEqual([{ user_id: ALICE, activity_at: AT_1, activity_offset: 4n, conversation_id: GROUP_ID }]);
       expect(changes.at(-1)).toEqual({ kind: 'inbox', userId: CAROL, conversationId: GROUP_ID, removed: true });
     });
 
@@ -300,7 +311,7 @@ describe('InboxProjection', () => {
         user_id: CAROL, conversation_id: GROUP_ID, last_seq: 2n, last_message_id: idOf(ALICE, 'a2'), last_offset: 5n,
         read_seq: 2n, read_offset: 5n, activity_at: AT_3, activity_offset: 6n,
       });
-      expect(await orderRows(CAROL)).toStrictEqual([{ user_id: CAROL, activity_at: AT_3, activity_offset: 6n, conversation_id: GROUP_ID }]);
+      expect(await inboxOf(CAROL)).toStrictEqual([{ user_id: CAROL, activity_at: AT_3, activity_offset: 6n, conversation_id: GROUP_ID }]);
     });
 
     it('a leave of a non-member changes nothing', async () => {
@@ -330,7 +341,7 @@ describe('InboxProjection', () => {
 
       expect(await liveOrder(ALICE)).toEqual([ALICE_BOB_ID, OTHER_GROUP_ID, GROUP_ID]);
       expect(await liveOrder(BOB)).toEqual([ALICE_BOB_ID, GROUP_ID]);
-      expect(await orderRows(ALICE)).toStrictEqual([
+      expect(await inboxOf(ALICE)).toStrictEqual([
         { user_id: ALICE, activity_at: AT_3, activity_offset: 11n, conversation_id: ALICE_BOB_ID },
         { user_id: ALICE, activity_at: AT_2, activity_offset: 10n, conversation_id: OTHER_GROUP_ID },
         { user_id: ALICE, activity_at: AT_1, activity_offset: 9n, conversation_id: GROUP_ID },
@@ -344,7 +355,7 @@ describe('InboxProjection', () => {
 
       expect(await liveOrder(ALICE)).toEqual([GROUP_ID, ALICE_BOB_ID, OTHER_GROUP_ID]);
       expect(await liveOrder(BOB)).toEqual([GROUP_ID, ALICE_BOB_ID]);
-      expect(await orderRows(BOB)).toStrictEqual([
+      expect(await inboxOf(BOB)).toStrictEqual([
         { user_id: BOB, activity_at: AT_4, activity_offset: 12n, conversation_id: GROUP_ID },
         { user_id: BOB, activity_at: AT_3, activity_offset: 11n, conversation_id: ALICE_BOB_ID },
       ]);
@@ -367,8 +378,175 @@ describe('InboxProjection', () => {
 
       expect(await liveOrder(ALICE)).toEqual([ALICE_BOB_ID, OTHER_GROUP_ID, GROUP_ID]);
       expect(await entry(ALICE, OTHER_GROUP_ID)).toMatchObject({ activity_at: AT_2, activity_offset: 10n, read_seq: 1n });
-      expect(await orderRows(ALICE)).toHaveLength(3);
     });
+  });
+});
+
+/** The in-memory store, keeping what a projection writes: read-model rows apart from what it commits with the checkpoint. */
+class CountingStore extends InMemoryReadModelStore {
+  /** Every row mutation written outside the checkpoint's batch (data and membership). */
+  written: RowMutation[] = [];
+  /** State rows written in the checkpoint's batch (the heads), and how many batches. */
+  state: RowMutation[] = [];
+  commits = 0;
+  marksRaised = 0;
+  private committing = false;
+
+  override async write(mutations: readonly RowMutation[]): Promise<void> {
+    if (!this.committing) this.written.push(...mutations);
+    return super.write(mutations);
+  }
+
+  override async commit(state: readonly RowMutation[], partition: number, nextOffset: string): Promise<void> {
+    this.state.push(...state);
+    this.commits++;
+    this.committing = true;
+    try {
+      await super.commit(state, partition, nextOffset);
+    } finally {
+      this.committing = false;
+    }
+  }
+
+  override async raiseWriteMark(partition: number, offset: string): Promise<void> {
+    this.marksRaised++;
+    return super.raiseWriteMark(partition, offset);
+  }
+
+  forget(): void {
+    this.written = [];
+    this.state = [];
+    this.commits = 0;
+    this.marksRaised = 0;
+  }
+}
+
+describe('InboxProjection: the cost of one message, whatever the group size', () => {
+  const memberIds = (n: number) => Array.from({ length: n }, (_, i) => `member-${String(i).padStart(4, '0')}`);
+
+  /**
+   * Storage as the projection leaves it after a group's creation (offset 0) and its members'
+   * joins (offsets 1..n), built directly: applying n joins announces each to every member
+   * so far (n²/2 changes, seconds for 5,000). The first test checks it against the projection.
+   */
+  const seedGroup = async (store: InMemoryReadModelStore, members: readonly string[]): Promise<TestLog> => {
+    const joins = members.map((userId, i): RowMutation[] => {
+      const offset = String(i + 1);
+      return [
+        { table: I.entries.name, key: { user_id: userId, conversation_id: GROUP_ID }, values: { read_seq: 0n, read_offset: -1n }, writeTime: writeTimeOf(offset, 2) },
+        { table: I.members.name, key: { conversation_id: GROUP_ID, user_id: userId }, values: { join_offset: BigInt(offset) }, writeTime: writeTimeOf(offset) },
+      ];
+    });
+    await store.write(joins.flat());
+    const end = String(members.length + 1);
+    const head = { last_seq: 0n, last_message_id: null, last_offset: null, activity_at: NOW, activity_offset: BigInt(members.length) };
+    await store.commit([{ table: I.conversations.name, key: { conversation_id: GROUP_ID }, values: head, writeTime: writeTimeOf(end) }], 0, end);
+    return new TestLog(0, BigInt(end));
+  };
+
+  /** A projection resuming on a group of `n` members (as after a restart: it reads the members once). */
+  const groupOf = async (n: number) => {
+    const store = new CountingStore();
+    const inbox = new InboxProjection(store);
+    await inbox.createStorage();
+    const members = memberIds(n);
+    const log = await seedGroup(store, members);
+    store.forget();
+    /** Applies the events as one chunk; returns what it cost. */
+    const apply = async (...events: RecordedEvent[]) => {
+      store.forget();
+      const changes = await inbox.apply(0, events, log.end);
+      const tables = store.written.map((m) => `${m.table}${m.values ? '' : ' (delete)'}`).sort();
+      return { rows: store.written.length, tables, state: store.state.map((m) => m.table), commits: store.commits, changes };
+    };
+    const view = (userId: string, conversationId = GROUP_ID) => entryAsRead(store, userId, conversationId);
+    return { store, inbox, log, members, apply, view };
+  };
+
+  it('the seeded group is what the projection builds', async () => {
+    const seeded = new InMemoryReadModelStore();
+    await new InboxProjection(seeded).createStorage();
+    const log = await seedGroup(seeded, memberIds(4));
+
+    const built = new InMemoryReadModelStore();
+    const inbox = new InboxProjection(built);
+    await inbox.createStorage();
+    const events = new TestLog();
+    events.append(conversationCreated({ createdBy: 'member-0000' }), ...memberIds(4).map((u) => userJoined(u)));
+    await inbox.apply(0, events.events, events.end);
+    expect(events.end).toBe(log.end);
+    expect(await snapshot(built, INBOX_TABLES)).toEqual(await snapshot(seeded, INBOX_TABLES));
+  });
+
+  // Counted: every row the projection writes outside the checkpoint's batch (the message id,
+  // the message's number, the sender's read marker), and apart from them the state rows it
+  // commits with the checkpoint, one LOGGED batch per chunk: the conversation's head, once per
+  // chunk whatever the number of messages. Not counted: the checkpoint row itself and write
+  // marks (raised once per 1,000 offsets at most), and reads.
+  it.each([4, 5_000])('a message in a group of %i members writes 3 rows, and its head once with the checkpoint', async (n) => {
+    const { log, members, apply, view } = await groupOf(n);
+    const [, sender, reader] = members;
+    const cost = await apply(log.add(messageSent(sender, 'm1', 'hello all', { sentAt: AT_1 })));
+
+    expect(cost).toMatchObject({
+      rows: 3,
+      tables: [I.entries.name, I.messageIds.name, I.seqs.name],
+      state: [I.conversations.name],
+      commits: 1,
+    });
+    // Every member's inbox is told (published, not stored), and shows the message.
+    expect(cost.changes).toHaveLength(n);
+    expect(new Set(cost.changes.map((c) => c.kind === 'inbox' && c.userId))).toEqual(new Set(members));
+    const shown = { last_seq: 1n, last_message_id: idOf(sender, 'm1'), activity_at: AT_1, activity_offset: BigInt(log.end) - 1n };
+    expect(await view(sender)).toMatchObject({ ...shown, read_seq: 1n });
+    expect(await view(reader)).toMatchObject({ ...shown, read_seq: 0n });
+    expect(await view(members.at(-1)!)).toMatchObject({ ...shown, read_seq: 0n });
+  });
+
+  it.each([4, 5_000])('in a group of %i members: a read marker writes 1 row, a join 2 and the head, a leave 2', async (n) => {
+    const { log, members, apply, view } = await groupOf(n);
+    const m1 = log.add(messageSent(members[0], 'm1'));
+    await apply(m1);
+
+    expect(await apply(log.add(readMarkerMoved(members[1], m1.position)))).toMatchObject({ rows: 1, tables: [I.entries.name], state: [] });
+    expect(await view(members[1])).toMatchObject({ last_seq: 1n, read_seq: 1n });
+
+    const joined = await apply(log.add(userJoined(ERIN, AT_2)));
+    expect(joined).toMatchObject({ rows: 2, tables: [I.entries.name, I.members.name], state: [I.conversations.name] });
+    expect(joined.changes).toHaveLength(n + 1); // a join is activity for every member
+    expect(await view(ERIN)).toMatchObject({ last_seq: 1n, read_seq: 1n, activity_at: AT_2 });
+
+    const left = await apply(log.add(userLeft(members[2], AT_3)));
+    expect(left).toMatchObject({ rows: 2, tables: [`${I.entries.name} (delete)`, `${I.members.name} (delete)`], state: [] });
+    expect(left.changes).toEqual([{ kind: 'inbox', userId: members[2], conversationId: GROUP_ID, removed: true }]);
+    expect(await view(members[2])).toBeUndefined();
+  });
+
+  it('a chunk of 100 messages to 5,000 members writes 2 rows per message, the senders\' markers once, and one head', async () => {
+    const { log, members, apply, view, store } = await groupOf(5_000);
+    const senders = members.slice(0, 3);
+    const messages = Array.from({ length: 100 }, (_, i) => log.add(messageSent(senders[i % 3], `m${i}`)));
+    const cost = await apply(...messages);
+
+    expect(cost).toMatchObject({ rows: 2 * 100 + senders.length, state: [I.conversations.name], commits: 1 });
+    expect(store.marksRaised).toBeLessThanOrEqual(1);
+    expect(await view(members[0])).toMatchObject({ last_seq: 100n, read_seq: 100n }); // sent the last one
+    expect(await view(members[1])).toMatchObject({ last_seq: 100n, read_seq: 98n });
+    expect(await view(members[4_999])).toMatchObject({ last_seq: 100n, read_seq: 0n });
+  });
+
+  it('a message in the large group moves it to the top of every member\'s inbox, writing the group\'s head only', async () => {
+    const { log, members, apply, view, store } = await groupOf(5_000);
+    const last = members.at(-1)!;
+    log.append(conversationCreated({ conversationId: OTHER_GROUP_ID, createdBy: last }), userJoined(last, AT_1, OTHER_GROUP_ID));
+    await apply(...log.events);
+    expect(await view(last, OTHER_GROUP_ID)).toMatchObject({ activity_at: AT_1 });
+
+    const cost = await apply(log.add(messageSent(members[0], 'top', 'x', { sentAt: AT_2 })));
+    expect(cost).toMatchObject({ rows: 3, state: [I.conversations.name] });
+    const heads = await Promise.all([GROUP_ID, OTHER_GROUP_ID].map((conversation_id) => store.get(I.conversations.name, { conversation_id })));
+    expect(heads.map((h) => h?.activity_at)).toEqual([AT_2, AT_1]);
+    expect(await view(last)).toMatchObject({ activity_at: AT_2, last_seq: 1n, read_seq: 0n });
   });
 });
 

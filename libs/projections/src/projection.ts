@@ -14,6 +14,8 @@ export type Change =
         readonly sentAt: string;
         readonly partition: number;
         readonly offset: string;
+        /** Its number in the conversation (1, 2, 3...): what subscribers check for gaps. */
+        readonly seq: number;
       };
     }
   | { readonly kind: 'members'; readonly conversationId: string; readonly userIds: readonly string[] }

@@ -1,3 +1,4 @@
+import type { MessageSent } from '@parley/domain';
 import type { RecordedEvent } from '@parley/event-log';
 import { ConversationTableProjection, type ChunkPlan, type PlanContext } from './conversation-table-projection';
 import { bucketOf, messageIdsTable } from './message-sequencer';
@@ -42,6 +43,31 @@ export const TIMELINE_TABLES = {
   },
   messageIds: messageIdsTable('timeline'),
 } as const satisfies Record<string, TableDefinition>;
+
+/**
+ * What makes a message readable in the timeline: its row, and its bucket's. Written by the
+ * projection and, ahead of it, by the partition's writer before it publishes the message
+ * (docs/adr/0009): the same cells with the same write time, so either may come first.
+ */
+export function timelineMessageRows(
+  conversationId: string,
+  offset: string,
+  message: Pick<MessageSent['data'], 'messageId' | 'clientMessageId' | 'senderId' | 'body' | 'sentAt'>,
+  seq: bigint,
+): [message: RowMutation, bucket: RowMutation] {
+  const bucket = bucketOf(offset);
+  const writeTime = writeTimeOf(offset);
+  const { messageId, clientMessageId, senderId, body, sentAt } = message;
+  return [
+    {
+      table: TIMELINE_TABLES.messages.name,
+      key: { conversation_id: conversationId, bucket, offset: BigInt(offset) },
+      values: { message_id: messageId, client_message_id: clientMessageId, sender_id: senderId, body, sent_at: sentAt, seq },
+      writeTime,
+    },
+    { table: TIMELINE_TABLES.buckets.name, key: { conversation_id: conversationId, bucket }, values: {}, writeTime },
+  ];
+}
 
 interface ConversationView {
   created: Row | undefined;
@@ -162,22 +188,18 @@ export class TimelineProjection extends ConversationTableProjection {
         }
         case 'MessageSent': {
           if (!view.created) break;
-          const { messageId, clientMessageId, senderId, body, sentAt } = event.data;
+          const { messageId, clientMessageId, senderId, body, sentAt, seq } = event.data;
           if (this.dedup.isDuplicate(conversationId, messageId, offset, data)) break;
           const bucket = bucketOf(offset);
-          view.lastSeq += 1n;
+          // The writer's number (the live lane published it); counted for events from before it was recorded.
+          view.lastSeq = seq !== undefined ? BigInt(seq) : view.lastSeq + 1n;
           view.lastOffset = at;
           dirty.add(conversationId);
-          const writeTime = writeTimeOf(offset);
-          data.push({
-            table: TIMELINE_TABLES.messages.name,
-            key: { conversation_id: conversationId, bucket, offset: at },
-            values: { message_id: messageId, client_message_id: clientMessageId, sender_id: senderId, body, sent_at: sentAt, seq: view.lastSeq },
-            writeTime,
-          });
+          const [messageRow, bucketRow] = timelineMessageRows(conversationId, offset, event.data, view.lastSeq);
+          data.push(messageRow);
           // The chunk's last message of the bucket writes its row (the earlier ones' would be overwritten).
-          latestBuckets.set(`${conversationId}\n${bucket}`, { table: TIMELINE_TABLES.buckets.name, key: { conversation_id: conversationId, bucket }, values: {}, writeTime });
-          changes.push({ kind: 'message', conversationId, message: { id: messageId, clientMessageId, senderId, body, sentAt, partition, offset } });
+          latestBuckets.set(`${conversationId}\n${bucket}`, bucketRow);
+          changes.push({ kind: 'message', conversationId, message: { id: messageId, clientMessageId, senderId, body, sentAt, partition, offset, seq: Number(view.lastSeq) } });
           break;
         }
         case 'ReadMarkerMoved':

@@ -247,6 +247,15 @@ describe('TimelineProjection', () => {
       expect(await conversation(OTHER_GROUP_ID)).toMatchObject({ last_seq: 2n, last_offset: 8n });
     });
 
+    it("keeps the writer's numbers where events carry them, counting on from there where they do not", async () => {
+      log.append(...groupWith(ALICE, BOB));
+      log.append(messageSent(BOB, 'c1', 'one'), messageSent(BOB, 'c2', 'two', { seq: 2 }), messageSent(BOB, 'c3', 'three'));
+      await whenApplied(2);
+
+      expect(await seqsAndBodies()).toEqual([[1n, 'one'], [2n, 'two'], [3n, 'three']]);
+      expect(await conversation()).toMatchObject({ last_seq: 3n });
+    });
+
     it.each([1, 100])('splits messages into buckets of 100,000 offsets, newest bucket first (chunks of %i)', async (size) => {
       log = new TestLog(0, 99_995);
       log.append(...groupWith(ALICE, BOB)); // 99995..99997
@@ -310,6 +319,7 @@ describe('TimelineProjection', () => {
           sentAt: AT_1,
           partition: 2,
           offset: '13',
+          seq: 1,
         },
       });
     });

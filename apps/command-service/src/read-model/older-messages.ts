@@ -1,7 +1,7 @@
-import { CassandraConfig, createCassandraClient, ProjectionCatalog, SentMessageLookup, type CassandraClient } from '@parley/cassandra';
-import { loadConfig } from '@parley/config';
+import { SentMessageLookup } from '@parley/cassandra';
 import type { LogPosition, SentMessage } from '@parley/domain';
-import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
+import { ReadModel } from './read-model';
 
 export const OLDER_MESSAGES = Symbol('OLDER_MESSAGES');
 
@@ -11,28 +11,19 @@ export interface OlderMessages {
   find(conversationId: string, messageId: string, projectedPast: LogPosition, deadline: number): Promise<SentMessage | null>;
 }
 
-/**
- * OlderMessages from the timeline projection in Cassandra. Connects on first use: a command
- * service whose Cassandra is down still decides and appends everything else.
- */
+/** OlderMessages from the timeline projection in Cassandra. */
 @Injectable()
-export class TimelineOlderMessages implements OlderMessages, OnApplicationShutdown {
-  private client?: CassandraClient;
-  private lookup?: SentMessageLookup;
+export class TimelineOlderMessages implements OlderMessages {
+  private readonly lookup: SentMessageLookup;
+
+  constructor(readModel: ReadModel) {
+    this.lookup = new SentMessageLookup(readModel.client, readModel.config.keyspace, readModel.catalog);
+  }
 
   async find(conversationId: string, messageId: string, projectedPast: LogPosition, deadline: number): Promise<SentMessage | null> {
-    if (!this.lookup) {
-      const config = loadConfig(CassandraConfig);
-      this.client = createCassandraClient(config);
-      this.lookup = new SentMessageLookup(this.client, config.keyspace, new ProjectionCatalog(this.client, config.keyspace));
-    }
     const found = await this.lookup.find(conversationId, messageId, projectedPast, deadline);
     if (!found) return null;
     const { id, clientMessageId, senderId, body, sentAt, offset } = found;
     return { messageId: id, clientMessageId, senderId, body, sentAt, position: { partition: projectedPast.partition, offset: offset.toString() } };
-  }
-
-  async onApplicationShutdown(): Promise<void> {
-    await this.client?.shutdown();
   }
 }

@@ -10,6 +10,7 @@ import {
 } from '@parley/domain';
 import { FencedError, type EventBatch, type NewEvent, type PartitionAppender } from '@parley/event-log';
 import { UnavailableError } from '../grpc/grpc-errors';
+import type { AppendedEvent } from '../live/live-lane';
 import type { OlderMessages } from '../read-model/older-messages';
 import { SeenMessageIds } from './seen-message-ids';
 
@@ -45,6 +46,14 @@ interface Pending {
  */
 type Phase = 'reading' | 'ready' | 'fenced' | 'gone';
 
+/** Where acknowledged events go next: the live lane (docs/adr/0009). */
+export interface Announcer {
+  appended(partition: number, events: readonly AppendedEvent[]): void;
+}
+
+/** Events read back while (re)reading a partition that a new writer announces again, at most. */
+const MAX_REANNOUNCED = 10_000;
+
 /** What the writer asks of whoever manages it when its state can no longer be trusted. */
 export interface WriterRecovery {
   /** Open a new appender (fencing the old one) and read the partition again. */
@@ -74,11 +83,15 @@ export class PartitionWriter {
   private nextOffset = 0n;
   private appender?: PartitionAppender;
   private seen = new SeenMessageIds();
+  /** While reading: events from here on may not have been announced by the previous writer. */
+  private announceFrom?: bigint;
+  private unannounced: AppendedEvent[] = [];
 
   constructor(
     readonly partition: number,
     private readonly recovery: WriterRecovery,
     private readonly older?: OlderMessages,
+    private readonly announcer?: Announcer,
   ) {}
 
   get conversationCount(): number {
@@ -93,9 +106,25 @@ export class PartitionWriter {
   apply(batch: EventBatch): void {
     if (this.phase !== 'reading') return;
     for (const { conversationId, event, position } of batch.events) {
-      this.states.set(conversationId, evolveConversation(this.states.get(conversationId) ?? initialConversationState(), event, position));
+      const state = evolveConversation(this.states.get(conversationId) ?? initialConversationState(), event, position);
+      this.states.set(conversationId, state);
       if (event.type === 'MessageSent') this.seen.add(event.data.messageId);
+      if (this.announceFrom !== undefined && BigInt(position.offset) >= this.announceFrom) {
+        // Numbered as the state counts (events from before messages carried their number too).
+        this.unannounced.push({ event, position, ...(state.status === 'CREATED' ? { seq: state.messageCount } : {}) });
+        if (this.unannounced.length > MAX_REANNOUNCED) this.unannounced.splice(0, this.unannounced.length - MAX_REANNOUNCED);
+      }
     }
+  }
+
+  /**
+   * Before the partition is read: the offset below which the previous writer announced every
+   * event. What it appended after that (it may have died in between) is announced again once
+   * read; null: unknown (Redis lost it), nothing is.
+   */
+  announceAgainFrom(offset: bigint | null): void {
+    this.announceFrom = offset ?? undefined;
+    this.unannounced = [];
   }
 
   /**
@@ -114,6 +143,9 @@ export class PartitionWriter {
     if (this.phase !== 'reading' || !this.appender) return;
     this.nextOffset = nextOffset;
     this.phase = 'ready';
+    if (this.unannounced.length > 0) this.announcer?.appended(this.partition, this.unannounced);
+    this.unannounced = [];
+    this.announceFrom = undefined;
     for (const waiter of this.readyWaiters.splice(0)) waiter.resolve();
   }
 
@@ -177,6 +209,7 @@ export class PartitionWriter {
       if (events.length > 0) this.nextOffset += BigInt(appender.offsetsAfterAppend);
       try {
         const positions = await appender.append(events);
+        this.announcer?.appended(this.partition, events.map(({ event }, i) => ({ event, position: positions[i] })));
         const where = positions.findIndex((p, i) => p.offset !== expected[i].offset);
         if (where !== -1) {
           // Another writer appended to this partition (one that lost it and has not noticed yet):

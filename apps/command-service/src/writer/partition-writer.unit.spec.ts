@@ -1,6 +1,7 @@
 import { ConversationNotFoundError, findMessage, messageIdFor, RECENT_MESSAGES, type ConversationCommand, type LogPosition } from '@parley/domain';
 import { InMemoryEventLog, readToEnd, type PartitionAppender } from '@parley/event-log';
 import { UnavailableError } from '../grpc/grpc-errors';
+import type { AppendedEvent } from '../live/live-lane';
 import { PartitionWriter } from './partition-writer';
 
 const GROUP = 'g_01jnfx3c9m8q2v7k4x6b5n1t0r';
@@ -72,7 +73,48 @@ function writerOn(log: ControlledLog): { writer: PartitionWriter; rereads: numbe
   return { writer, rereads };
 }
 
+/** What a writer hands the live lane: event type, offset and number, per acknowledged append. */
+class Announcements {
+  readonly appends: string[][] = [];
+  appended(_partition: number, events: readonly AppendedEvent[]): void {
+    this.appends.push(events.map((e) => `${e.event.type}@${e.position.offset}${e.event.type === 'MessageSent' ? `#${e.seq ?? e.event.data.seq}` : ''}`));
+  }
+}
+
 describe('PartitionWriter', () => {
+  it('hands every acknowledged append to the live lane with its final positions, messages numbered', async () => {
+    const log = new ControlledLog(4);
+    const announced = new Announcements();
+    const writer = new PartitionWriter(log.partitionFor(GROUP), { reopen: () => undefined }, undefined, announced);
+    await open(writer, log);
+    await writer.decide(create(), meta('alice'), 1000);
+    await Promise.all([writer.decide(send('m1'), meta('alice'), 1000), writer.decide(send('m2', 'bob'), meta('bob'), 1000)]);
+    await writer.decide(leave('bob'), meta('bob'), 1000);
+
+    expect(announced.appends).toEqual([
+      ['ConversationCreated@0', 'UserJoined@1', 'UserJoined@2'],
+      ['MessageSent@3#1'],
+      ['MessageSent@4#2'],
+      ['UserLeft@5'],
+    ]);
+  });
+
+  it("announces again, once it has read the partition, what was appended after the previous writer's last announcement", async () => {
+    const log = new ControlledLog(4);
+    const { writer: previous } = writerOn(log);
+    await previous.decide(create(), meta('alice'), 1000);
+    for (const id of ['m1', 'm2', 'm3']) await previous.decide(send(id), meta('alice'), 1000); // offsets 3, 4, 5
+
+    const announced = new Announcements();
+    const next = new PartitionWriter(log.partitionFor(GROUP), { reopen: () => undefined }, undefined, announced);
+    next.announceAgainFrom(4n); // the previous writer announced everything below offset 4
+    await open(next, log);
+    expect(announced.appends).toEqual([['MessageSent@4#2', 'MessageSent@5#3']]);
+
+    await next.decide(send('m4'), meta('alice'), 1000);
+    expect(announced.appends.at(-1)).toEqual(['MessageSent@6#4']);
+  });
+
   it('decides on the state including decisions not yet acknowledged, and appends them together', async () => {
     const log = new ControlledLog(4);
     const { writer } = writerOn(log);

@@ -4,10 +4,13 @@ import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplica
 import { Gauge } from 'prom-client';
 import { CommandServiceConfig } from '../command-service.config';
 import { UnavailableError } from '../grpc/grpc-errors';
+import { LIVE_LANE, type LiveLane } from '../live/live-lane';
 import { OLDER_MESSAGES, type OlderMessages } from '../read-model/older-messages';
 import { PartitionWriter, type CommandMetadata, type Decision } from './partition-writer';
 
 const ownedPartitions = new Gauge({ name: 'parley_command_owned_partitions', help: 'Partitions of the events topic this instance writes' });
+
+const ANNOUNCED_THROUGH_TIMEOUT_MS = 1_000;
 
 /** Where a command goes: decided here, or sent to the instance that owns its partition. */
 export type Route = { readonly local: true } | { readonly local: false; readonly owner: string };
@@ -35,6 +38,7 @@ export class PartitionWriters implements OnApplicationBootstrap, OnApplicationSh
     @Inject(EVENT_LOG) private readonly log: EventLog,
     private readonly config: CommandServiceConfig,
     @Inject(OLDER_MESSAGES) private readonly older: OlderMessages,
+    @Inject(LIVE_LANE) private readonly lane: LiveLane,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -58,6 +62,7 @@ export class PartitionWriters implements OnApplicationBootstrap, OnApplicationSh
     this.stopped = true;
     await Promise.all([...this.writers.values()].map((writer) => this.close(writer.revoke())));
     await (await this.ownership)?.stop();
+    await this.lane.stop();
   }
 
   /**
@@ -79,7 +84,7 @@ export class PartitionWriters implements OnApplicationBootstrap, OnApplicationSh
   private assign(partitions: readonly number[]): void {
     for (const writer of this.writers.values()) void this.close(writer.revoke());
     const recovery = { reopen: (partition: number) => void this.open(partition, this.writers.get(partition)) };
-    this.writers = new Map(partitions.map((p) => [p, new PartitionWriter(p, recovery, this.older)]));
+    this.writers = new Map(partitions.map((p) => [p, new PartitionWriter(p, recovery, this.older, this.lane)]));
     ownedPartitions.set(partitions.length);
     this.assignedOnce = true;
     this.owners = undefined;
@@ -103,11 +108,27 @@ export class PartitionWriters implements OnApplicationBootstrap, OnApplicationSh
       const appender = await ownership.openAppender(partition);
       const { accepted, replaced } = this.stopped ? { accepted: false } : writer.opened(appender);
       await this.close(accepted ? replaced : appender); // not accepted: revoked meanwhile
-      if (accepted) await ownership.reread(partition);
+      if (!accepted) return;
+      writer.announceAgainFrom(await this.announcedThrough(partition));
+      await ownership.reread(partition);
     } catch (err) {
       if (this.stopped) return;
       this.logger.error(`Opening partition ${partition} failed: ${String(err)}; trying again`);
       setTimeout(() => void this.open(partition, this.writers.get(partition) === writer ? writer : undefined), 1_000).unref();
+    }
+  }
+
+  /** Where the previous writer's announcements stopped; unknown (nothing re-announced) if Redis does not say at once. */
+  private async announcedThrough(partition: number): Promise<bigint | null> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), ANNOUNCED_THROUGH_TIMEOUT_MS)));
+    try {
+      return await Promise.race([this.lane.publishedThrough(partition), timeout]);
+    } catch (err) {
+      this.logger.warn(`Partition ${partition}: where the live lane stopped is unknown (${String(err)}); nothing is announced again`);
+      return null;
+    } finally {
+      clearTimeout(timer);
     }
   }
 

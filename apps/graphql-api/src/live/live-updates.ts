@@ -1,38 +1,59 @@
-import { changesChannel, createRedis, type ChangeNotification, type RedisClient, type RedisConfig } from '@parley/redis';
+import {
+  changesChannel,
+  conversationChannel,
+  createRedis,
+  type ChangeNotification,
+  type ConversationNotification,
+  type RedisClient,
+  type RedisConfig,
+} from '@parley/redis';
 import type { Change } from '@parley/projections';
 import { apiMetrics } from '../metrics/api-metrics';
 import type { PresenceView } from '../presence';
 
-export type LiveMessage = Extract<Change, { kind: 'message' }>['message'] & { conversationId: string };
+export type { LiveMessage } from '@parley/redis';
 export type InboxChange = Extract<Change, { kind: 'inbox' }>;
+/** What a conversation's followers hear: its notifications, and `resync` after Redis was out of reach (some may be lost). */
+export type ConversationSignal = ConversationNotification | { readonly kind: 'resync' };
 
 /** Presence transitions, published by whichever instance holds the socket. */
 export const presenceChannel = (namespace: string) => `parley:${namespace}:online:v1:changes`;
 
 interface Topics {
-  message: LiveMessage;
+  conversation: ConversationSignal;
   inbox: InboxChange;
   presence: PresenceView;
 }
 type Topic = keyof Topics;
 
 /**
- * Live updates for this API instance: one Redis subscription to the projector's change
- * notifications and to presence changes, fanned out in memory by key (a conversation, a
- * user). A message or inbox change arrives only after its projection has stored it.
+ * Live updates for this API instance, fanned out in memory by key (a conversation, a user).
+ * Each conversation followed here is one Redis channel, subscribed while someone follows it
+ * (its writer publishes there: docs/adr/0009); inbox changes come from the projector's channel,
+ * presence from the instances holding the sockets.
  */
 export class LiveUpdates {
   private readonly subscriber: RedisClient;
   private readonly listeners = new Map<string, Set<(value: never) => void>>();
+  /** Conversation channels subscribed (or being subscribed), by conversation id. */
+  private readonly followed = new Map<string, Promise<unknown>>();
+  private readonly channelPrefix: string;
+  private disconnected = false;
 
   constructor(
     redis: RedisConfig,
     private readonly namespace: string,
   ) {
+    this.channelPrefix = conversationChannel(namespace, '');
     this.subscriber = createRedis(redis, 'api-live-updates');
     this.subscriber.on('message', (channel: string, raw: string) => {
-      if (channel === presenceChannel(namespace)) this.emit('presence', '*', JSON.parse(raw) as PresenceView);
+      if (channel.startsWith(this.channelPrefix)) this.dispatchConversation(channel.slice(this.channelPrefix.length), JSON.parse(raw) as ConversationNotification);
+      else if (channel === presenceChannel(namespace)) this.emit('presence', '*', JSON.parse(raw) as PresenceView);
       else this.dispatch(JSON.parse(raw) as ChangeNotification);
+    });
+    this.subscriber.on('close', () => (this.disconnected = true));
+    this.subscriber.on('ready', () => {
+      if (this.disconnected) void this.resync();
     });
   }
 
@@ -44,15 +65,29 @@ export class LiveUpdates {
     await this.subscriber.quit().catch(() => undefined);
   }
 
-  private dispatch(notification: ChangeNotification): void {
-    for (const change of notification.changes) {
-      if (notification.projection === 'timeline' && change.kind === 'message') {
-        apiMetrics.deliveryLatency.observe(Math.max(0, Date.now() - Date.parse(change.message.sentAt)) / 1000);
-        this.emit('message', change.conversationId, { ...change.message, conversationId: change.conversationId });
-      } else if (notification.projection === 'inbox' && change.kind === 'inbox') {
-        this.emit('inbox', change.userId, change);
-      }
+  /**
+   * Redis was out of reach: what was published meanwhile is lost. Once every channel is
+   * subscribed again, each follower fills what it missed from the timeline.
+   */
+  private async resync(): Promise<void> {
+    this.disconnected = false;
+    const conversations = [...this.followed.keys()];
+    try {
+      if (conversations.length > 0) await this.subscriber.subscribe(...conversations.map((id) => conversationChannel(this.namespace, id)));
+    } catch {
+      return; // disconnected again: the next 'ready' resyncs
     }
+    for (const id of conversations) this.emit('conversation', id, { kind: 'resync' });
+  }
+
+  private dispatchConversation(conversationId: string, notification: ConversationNotification): void {
+    if (notification.kind === 'message') apiMetrics.deliveryLatency.observe(Math.max(0, Date.now() - Date.parse(notification.message.sentAt)) / 1000);
+    this.emit('conversation', conversationId, notification);
+  }
+
+  private dispatch(notification: ChangeNotification): void {
+    if (notification.projection !== 'inbox') return;
+    for (const change of notification.changes) if (change.kind === 'inbox') this.emit('inbox', change.userId, change);
   }
 
   private emit<T extends Topic>(topic: T, key: string, value: Topics[T]): void {
@@ -67,12 +102,40 @@ export class LiveUpdates {
     this.listeners.set(id, set);
     return () => {
       set.delete(listener as (value: never) => void);
-      if (set.size === 0) this.listeners.delete(id);
+      if (set.size > 0) return;
+      this.listeners.delete(id);
+      if (topic === 'conversation') this.unfollow(key);
     };
   }
 
+  /**
+   * Listens to a conversation once its channel is subscribed: everything published from then
+   * on reaches `listener`, in the order its writer published it.
+   */
+  async follow(conversationId: string, listener: (signal: ConversationSignal) => void): Promise<() => void> {
+    const stop = this.listen('conversation', conversationId, listener);
+    let subscribed = this.followed.get(conversationId);
+    if (!subscribed) {
+      subscribed = this.subscriber.subscribe(conversationChannel(this.namespace, conversationId));
+      this.followed.set(conversationId, subscribed);
+    }
+    try {
+      await subscribed;
+    } catch (err) {
+      if (this.followed.get(conversationId) === subscribed) this.followed.delete(conversationId);
+      stop();
+      throw err;
+    }
+    return stop;
+  }
+
+  private unfollow(conversationId: string): void {
+    this.followed.delete(conversationId);
+    this.subscriber.unsubscribe(conversationChannel(this.namespace, conversationId)).catch(() => undefined);
+  }
+
   /** The updates as an async iterator (for a subscription); stops listening when returned. */
-  iterate<T extends Topic>(topic: T, key: string): PushIterator<Topics[T]> {
+  iterate<T extends Exclude<Topic, 'conversation'>>(topic: T, key: string): PushIterator<Topics[T]> {
     const iterator: PushIterator<Topics[T]> = new PushIterator(() => stop());
     const stop = this.listen(topic, key, (value) => iterator.push(value));
     return iterator;
@@ -143,41 +206,4 @@ export function mapIterator<T, P>(source: AsyncIterator<T>, map: (value: T) => P
       return this;
     },
   };
-}
-
-/**
- * `history` (messages after a cursor, read from the timeline) then live ones, with no gap and
- * no duplicate: listening starts before history is read, and anything at or before the last
- * position already sent is dropped.
- */
-export function gaplessMessages<T>(
-  live: LiveUpdates,
-  conversationId: string,
-  history: AsyncIterable<LiveMessage> | undefined,
-  toPayload: (message: LiveMessage) => T,
-): AsyncIterableIterator<T> {
-  const liveMessages = live.iterate('message', conversationId); // listening before history is read
-  const past = history?.[Symbol.asyncIterator]();
-  let pastDone = past === undefined;
-  let last = -1n;
-  const fresh = (message: LiveMessage) => {
-    if (BigInt(message.offset) <= last) return undefined;
-    last = BigInt(message.offset);
-    return toPayload(message);
-  };
-  const source: AsyncIterator<LiveMessage> = {
-    async next() {
-      while (!pastDone) {
-        const result = await past!.next();
-        if (!result.done) return result;
-        pastDone = true;
-      }
-      return liveMessages.next();
-    },
-    async return() {
-      await Promise.all([liveMessages.return(), past?.return?.()]);
-      return { value: undefined, done: true };
-    },
-  };
-  return mapIterator(source, fresh);
 }

@@ -72,7 +72,7 @@ export function messageSent(
   senderId: string,
   clientMessageId: string,
   body = 'hello',
-  { conversationId = GROUP_ID, sentAt = NOW } = {},
+  { conversationId = GROUP_ID, sentAt = NOW, seq }: { conversationId?: string; sentAt?: string; seq?: number } = {},
 ): MessageSent {
   return {
     type: 'MessageSent',
@@ -83,6 +83,7 @@ export function messageSent(
       senderId,
       body,
       sentAt,
+      ...(seq === undefined ? {} : { seq }),
     },
   };
 }

@@ -2,11 +2,11 @@
 // integration spec, so the fake cannot drift from the real thing.
 import type { ConversationEvent } from '@parley/domain';
 import { waitFor } from '@parley/testing';
-import type { EventLog, NewEvent, PartitionAppender, RecordedEvent } from '../event-log.port';
+import type { EventConsumer, GroupAwareEventLog, NewEvent, PartitionAppender, PartitionOffsets, RecordedEvent } from '../event-log.port';
 import { readToEnd } from '../read-to-end';
 
 export interface EventLogFixture {
-  log: EventLog;
+  log: GroupAwareEventLog;
   teardown(): Promise<void>;
 }
 
@@ -27,7 +27,7 @@ const bodies = (events: readonly RecordedEvent[], conversationId: string) =>
 export function describeEventLogContract(name: string, setup: () => Promise<EventLogFixture>): void {
   describe(`EventLog contract: ${name}`, () => {
     let fixture: EventLogFixture;
-    let log: EventLog;
+    let log: GroupAwareEventLog;
 
     beforeEach(async () => {
       fixture = await setup();
@@ -118,6 +118,73 @@ export function describeEventLogContract(name: string, setup: () => Promise<Even
       const before = await log.endOffsets();
       await expect(log.append('g_contractone00000000000000', [messageSent('g_contracttwo00000000000000', 'x')])).rejects.toThrow(/belongs to/);
       expect(await log.endOffsets()).toEqual(before);
+    });
+
+    describe('consumer groups', () => {
+      /** Joins the group and records its assignments and what it reads; `from` says where to read each assigned partition. */
+      async function reader(group: string, from: (partitions: readonly number[]) => Promise<PartitionOffsets> = async () => new Map()) {
+        const seen = { assigned: [] as number[][], events: [] as RecordedEvent[] };
+        const consumer: EventConsumer = await log.consumeInGroup(
+          {
+            name: group,
+            assigned: async (partitions) => {
+              seen.assigned.push([...partitions]);
+              return from(partitions);
+            },
+          },
+          async (batch, held) => {
+            if (await held()) seen.events.push(...batch.events);
+          },
+        );
+        return { consumer, seen };
+      }
+
+      it('gives a lone member every partition, read from the offsets it names, and follows the log', async () => {
+        const conversation = 'g_contractgroupalone00000000';
+        const [, second] = await log.append(conversation, ['a1', 'a2'].map((body) => messageSent(conversation, body)));
+        const group = `contract-group-alone-${Date.now()}`;
+        const { consumer, seen } = await reader(group, async () => new Map([[second.partition, second.offset]]));
+        try {
+          await waitFor('the events from the named offset', () => bodies(seen.events, conversation).includes('a2'), { timeoutMs: 30_000 });
+          expect(seen.assigned.at(-1)).toEqual(Array.from({ length: log.partitionCount }, (_, p) => p));
+          await log.append(conversation, [messageSent(conversation, 'a3')]);
+          await waitFor('a live event', () => bodies(seen.events, conversation).includes('a3'), { timeoutMs: 30_000 });
+          expect(bodies(seen.events, conversation)).toEqual(['a2', 'a3']);
+          expect(await log.groupMembers(group)).toBe(1);
+        } finally {
+          await consumer.stop();
+        }
+        await waitFor('the member to have left', async () => (await log.groupMembers(group)) === 0, { timeoutMs: 15_000 });
+      });
+
+      it('shares the partitions between members; when one leaves, the other reads its partitions from where it says', async () => {
+        const group = `contract-group-share-${Date.now()}`;
+        const all = Array.from({ length: log.partitionCount }, (_, p) => p);
+        const first = await reader(group);
+        const second = await reader(group);
+        try {
+          const latest = (r: typeof first) => r.seen.assigned.at(-1) ?? [];
+          await waitFor('the partitions to be shared', () => {
+            const [a, b] = [latest(first), latest(second)];
+            return a.length > 0 && b.length > 0 && [...a, ...b].sort().join() === all.join();
+          }, { timeoutMs: 30_000, intervalMs: 100 });
+          const conversation = `g_contractgroup${'0'.repeat(13)}`;
+          const [position] = await log.append(conversation, [messageSent(conversation, 'shared')]);
+          const owner = latest(first).includes(position.partition) ? first : second;
+          const other = owner === first ? second : first;
+          await waitFor('its owner to read the event', () => bodies(owner.seen.events, conversation).length === 1, { timeoutMs: 30_000 });
+          expect(bodies(other.seen.events, conversation)).toEqual([]);
+
+          await owner.consumer.stop();
+          await waitFor('the other member to take every partition', () => latest(other).join() === all.join(), { timeoutMs: 30_000, intervalMs: 100 });
+          await log.append(conversation, [messageSent(conversation, 'after')]);
+          // It was told to read from each partition's start: it reads the whole partition.
+          await waitFor('the other member to read the partition', () => bodies(other.seen.events, conversation).includes('after'), { timeoutMs: 30_000 });
+          expect(bodies(other.seen.events, conversation)).toEqual(['shared', 'after']);
+        } finally {
+          await Promise.all([first.consumer.stop(), second.consumer.stop()]);
+        }
+      });
     });
 
     describe('partition ownership', () => {

@@ -108,7 +108,14 @@ export interface MessageSent {
   clientMessageId: string;
   senderId: string;
   body: string;
-  sentAt: string | undefined;
+  sentAt:
+    | string
+    | undefined;
+  /**
+   * The message's number in its conversation (1, 2, 3... with no gap), assigned by the
+   * partition's writer. 0: not recorded (events written before it was); readers count them.
+   */
+  seq: string;
 }
 
 export interface ReadMarkerMoved {
@@ -844,7 +851,15 @@ export const UserLeft: MessageFns<UserLeft> = {
 };
 
 function createBaseMessageSent(): MessageSent {
-  return { conversationId: "", messageId: "", clientMessageId: "", senderId: "", body: "", sentAt: undefined };
+  return {
+    conversationId: "",
+    messageId: "",
+    clientMessageId: "",
+    senderId: "",
+    body: "",
+    sentAt: undefined,
+    seq: "0",
+  };
 }
 
 export const MessageSent: MessageFns<MessageSent> = {
@@ -866,6 +881,9 @@ export const MessageSent: MessageFns<MessageSent> = {
     }
     if (message.sentAt !== undefined) {
       Timestamp.encode(toTimestamp(message.sentAt), writer.uint32(50).fork()).join();
+    }
+    if (message.seq !== "0") {
+      writer.uint32(56).uint64(message.seq);
     }
     return writer;
   },
@@ -931,6 +949,14 @@ export const MessageSent: MessageFns<MessageSent> = {
             message.sentAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
             continue;
           }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.seq = reader.uint64().toString();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -971,6 +997,7 @@ export const MessageSent: MessageFns<MessageSent> = {
         : isSet(object.sent_at)
         ? globalThis.String(object.sent_at)
         : undefined,
+      seq: isSet(object.seq) ? globalThis.String(object.seq) : "0",
     };
   },
 
@@ -993,6 +1020,9 @@ export const MessageSent: MessageFns<MessageSent> = {
     }
     if (message.sentAt !== undefined) {
       obj.sentAt = message.sentAt;
+    }
+    if (message.seq !== "0") {
+      obj.seq = message.seq;
     }
     return obj;
   },

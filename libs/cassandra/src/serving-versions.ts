@@ -1,4 +1,4 @@
-import type { ProjectionCatalog } from '@parley/cassandra';
+import type { ProjectionCatalog } from './projection-catalog';
 
 export interface Versions {
   readonly timeline: number;

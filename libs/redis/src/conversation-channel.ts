@@ -1,0 +1,50 @@
+import type { Change } from '@parley/projections';
+import type { RedisClient } from './redis-client';
+
+/** A message as subscribers receive it: rendered, numbered, readable in the timeline already. */
+export type LiveMessage = Extract<Change, { kind: 'message' }>['message'] & { readonly conversationId: string };
+
+/**
+ * What a conversation's channel carries, in log order (docs/adr/0009): its messages, and the
+ * members who left (whose subscriptions end there, before any later message).
+ */
+export type ConversationNotification =
+  | { readonly kind: 'message'; readonly message: LiveMessage }
+  | { readonly kind: 'left'; readonly conversationId: string; readonly userId: string; readonly offset: string };
+
+/** One channel per conversation: an API instance hears only the conversations its subscribers follow. */
+export const conversationChannel = (namespace: string, conversationId: string) => `parley:${namespace}:conversation:v1:${conversationId}`;
+
+/** Per partition, the offset below which every notification was published (where a new writer resumes). */
+const publishedKey = (namespace: string, partition: number) => `parley:${namespace}:live:v1:published:${partition}`;
+
+/** Publishes conversations' notifications; owns its connection. */
+export class RedisConversationChannels {
+  constructor(
+    private readonly redis: RedisClient,
+    private readonly namespace: string,
+  ) {}
+
+  /** Publishes in order, then records that the partition is published up to `nextOffset`. */
+  async publish(partition: number, notifications: readonly ConversationNotification[], nextOffset: bigint): Promise<void> {
+    const pipeline = this.redis.pipeline();
+    for (const n of notifications) {
+      const conversationId = n.kind === 'message' ? n.message.conversationId : n.conversationId;
+      pipeline.publish(conversationChannel(this.namespace, conversationId), JSON.stringify(n));
+    }
+    pipeline.set(publishedKey(this.namespace, partition), nextOffset.toString());
+    const results = await pipeline.exec();
+    const failed = results?.find(([err]) => err);
+    if (failed) throw failed[0];
+  }
+
+  async close(): Promise<void> {
+    await this.redis.quit().catch(() => undefined);
+  }
+
+  /** The offset below which the partition's notifications were all published; null when unknown. */
+  async publishedThrough(partition: number): Promise<bigint | null> {
+    const value = await this.redis.get(publishedKey(this.namespace, partition));
+    return value === null ? null : BigInt(value);
+  }
+}
