@@ -1,7 +1,7 @@
 import type { LogPosition } from '@parley/domain';
 import type { RecordedEvent } from '@parley/event-log';
 import { ConversationTableProjection, type ChunkPlan, type PlanContext } from './conversation-table-projection';
-import { bucketOf, messageIdsTable } from './message-sequencer';
+import { bucketOf, messageIdsTable, messageSeq } from './message-sequencer';
 import type { Change } from './projection';
 import { writeTimeOf, type ReadModelStore, type RowMutation, type TableDefinition } from './read-model-store.port';
 
@@ -276,10 +276,10 @@ export class InboxProjection extends ConversationTableProjection {
         }
         case 'MessageSent': {
           if (!c.known) break;
-          const { messageId, senderId, sentAt } = event.data;
+          const { messageId, senderId, sentAt, seq } = event.data;
           if (this.dedup.isDuplicate(conversationId, messageId, offset, data)) break;
           const members = c.members ?? (await this.members(conversationId, c));
-          Object.assign(c, { lastSeq: c.lastSeq + 1n, lastMessageId: messageId, lastOffset: at, activityAt: sentAt, activityOffset: at });
+          Object.assign(c, { lastSeq: messageSeq(c.lastSeq, seq), lastMessageId: messageId, lastOffset: at, activityAt: sentAt, activityOffset: at });
           dirty.add(conversationId);
           data.push({ table: INBOX_TABLES.seqs.name, key: { conversation_id: conversationId, bucket: bucketOf(offset), offset: at }, values: { seq: c.lastSeq }, writeTime: writeTimeOf(offset) });
           c.recent.push([at, c.lastSeq]);

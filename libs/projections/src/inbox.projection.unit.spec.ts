@@ -103,6 +103,16 @@ describe('InboxProjection', () => {
       expect(store.rows(I.entries.name)).toHaveLength(3);
     });
 
+    it("numbers messages as their writer did (what subscribers see), counting on where an event has no number", async () => {
+      log.append(...groupWith(ALICE, BOB)); // 0..2
+      // The writer's number wins even where counting would say otherwise (e.g. duplicates it never appended).
+      log.append(messageSent(BOB, 'c1'), messageSent(BOB, 'c2', 'hi', { seq: 5 }), messageSent(BOB, 'c3')); // 3..5
+      await whenApplied(2);
+
+      expect(await entry(ALICE)).toMatchObject({ last_seq: 6n, read_seq: 0n });
+      expect(await unreadOf(ALICE, BOB)).toEqual({ [ALICE]: 6, [BOB]: 0 });
+    });
+
     it('before any message, entries have no last message and nothing unread; activity is the last join', async () => {
       log.append(conversationCreated({ memberIds: [BOB] }), userJoined(ALICE, NOW), userJoined(BOB, AT_1));
       await whenApplied(1);

@@ -5,6 +5,12 @@ import { writeTimeOf } from './read-model-store.port';
 export const OFFSETS_PER_BUCKET = 100_000n;
 export const bucketOf = (offset: string): bigint => BigInt(offset) / OFFSETS_PER_BUCKET;
 
+/**
+ * A message's number in its conversation: the one its writer recorded (MessageSent.seq, what
+ * subscribers see), or, for events written before numbers were recorded, the previous one + 1.
+ */
+export const messageSeq = (previous: bigint, recorded: number | undefined): bigint => (recorded !== undefined ? BigInt(recorded) : previous + 1n);
+
 const MAX_REMEMBERED_IDS = 200_000;
 
 export const messageIdsTable = (prefix: string): TableDefinition => ({

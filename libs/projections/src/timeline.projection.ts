@@ -1,7 +1,7 @@
 import type { MessageSent } from '@parley/domain';
 import type { RecordedEvent } from '@parley/event-log';
 import { ConversationTableProjection, type ChunkPlan, type PlanContext } from './conversation-table-projection';
-import { bucketOf, messageIdsTable } from './message-sequencer';
+import { bucketOf, messageIdsTable, messageSeq } from './message-sequencer';
 import type { Change } from './projection';
 import { writeTimeOf, type ReadModelStore, type Row, type RowMutation, type TableDefinition } from './read-model-store.port';
 
@@ -191,8 +191,7 @@ export class TimelineProjection extends ConversationTableProjection {
           const { messageId, clientMessageId, senderId, body, sentAt, seq } = event.data;
           if (this.dedup.isDuplicate(conversationId, messageId, offset, data)) break;
           const bucket = bucketOf(offset);
-          // The writer's number (the live lane published it); counted for events from before it was recorded.
-          view.lastSeq = seq !== undefined ? BigInt(seq) : view.lastSeq + 1n;
+          view.lastSeq = messageSeq(view.lastSeq, seq);
           view.lastOffset = at;
           dirty.add(conversationId);
           const [messageRow, bucketRow] = timelineMessageRows(conversationId, offset, event.data, view.lastSeq);
