@@ -1,6 +1,6 @@
 import type { Client } from 'cassandra-driver';
 import { checkpointsPassed } from './cassandra-read-model-store';
-import type { ProjectionCatalog } from './projection-catalog';
+import type { ServingVersions } from './serving-versions';
 import { TimelineReader, type TimelineMessage } from './timeline.reader';
 
 /**
@@ -12,7 +12,7 @@ export class SentMessageLookup {
   constructor(
     private readonly client: Client,
     private readonly keyspace: string,
-    private readonly catalog: ProjectionCatalog,
+    private readonly versions: ServingVersions,
     private readonly pollMs = 20,
   ) {}
 
@@ -23,7 +23,7 @@ export class SentMessageLookup {
     projectedPast: { readonly partition: number; readonly offset: string },
     deadline: number,
   ): Promise<TimelineMessage | null> {
-    const version = (await this.catalog.versions()).find((v) => v.name === 'timeline')?.serving ?? 1;
+    const { timeline: version } = await this.versions.get();
     while (!(await checkpointsPassed(this.client, this.keyspace, ['timeline'], version, projectedPast))) {
       if (Date.now() >= deadline) throw new Error(`the timeline has not projected partition ${projectedPast.partition} past offset ${projectedPast.offset} yet`);
       await new Promise((resolve) => setTimeout(resolve, this.pollMs));

@@ -17,7 +17,7 @@ export class TimelineOlderMessages implements OlderMessages {
   private readonly lookup: SentMessageLookup;
 
   constructor(readModel: ReadModel) {
-    this.lookup = new SentMessageLookup(readModel.client, readModel.config.keyspace, readModel.catalog);
+    this.lookup = new SentMessageLookup(readModel.client, readModel.config.keyspace, readModel.versions);
   }
 
   async find(conversationId: string, messageId: string, projectedPast: LogPosition, deadline: number): Promise<SentMessage | null> {

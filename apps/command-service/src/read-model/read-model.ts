@@ -11,9 +11,8 @@ import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
 export class ReadModel implements OnApplicationShutdown {
   readonly config = loadConfig(CassandraConfig);
   readonly client: CassandraClient = createCassandraClient(this.config);
-  readonly catalog = new ProjectionCatalog(this.client, this.config.keyspace);
   /** Which timeline version serves reads, re-read at most once a second. */
-  readonly versions = new ServingVersions(this.catalog, 1_000);
+  readonly versions = new ServingVersions(new ProjectionCatalog(this.client, this.config.keyspace), 1_000);
 
   async onApplicationShutdown(): Promise<void> {
     await this.client.shutdown();
