@@ -1,23 +1,14 @@
-import { loadConfig } from '@parley/config';
-import { uniqueName } from '@parley/testing';
 import type { Client } from 'cassandra-driver';
-import { createCassandraClient, dropKeyspace, ensureKeyspace } from './cassandra-client';
-import { CassandraConfig } from './cassandra.config';
+import { ensureKeyspace } from './cassandra-client';
+import { scratchKeyspace } from './testing/scratch-keyspace';
 
 describe('Cassandra on loopback (real node)', () => {
-  const config = loadConfig(CassandraConfig);
-  const keyspace = uniqueName('it');
+  const scratch = scratchKeyspace('it');
+  const { config, keyspace } = scratch;
   let client: Client;
 
-  beforeAll(async () => {
-    client = createCassandraClient(config);
-    await client.connect();
-    await ensureKeyspace(client, keyspace, config.replicationFactor);
-  });
-
-  afterAll(async () => {
-    await dropKeyspace(client, keyspace);
-    await client.shutdown();
+  beforeAll(() => {
+    client = scratch.client();
   });
 
   it('creates the keyspace idempotently', async () => {

@@ -1,10 +1,7 @@
-import { loadConfig } from '@parley/config';
 import { InMemoryReadModelStore, type Row, type RowMutation, type TableDefinition } from '@parley/projections';
-import { uniqueName } from '@parley/testing';
 import type { Client } from 'cassandra-driver';
-import { createCassandraClient, dropKeyspace, ensureKeyspace } from './cassandra-client';
 import { CassandraReadModelStore } from './cassandra-read-model-store';
-import { CassandraConfig } from './cassandra.config';
+import { scratchKeyspace } from './testing/scratch-keyspace';
 
 /** Partition (p), clustering (n): several rows per partition, as timeline_messages or inbox_entries. */
 const ITEMS: TableDefinition = {
@@ -22,20 +19,13 @@ const SINGLES: TableDefinition = {
 };
 
 describe('CassandraReadModelStore (real Cassandra)', () => {
-  const config = loadConfig(CassandraConfig);
-  const keyspace = uniqueName('store');
+  const scratch = scratchKeyspace('store');
+  const { keyspace } = scratch;
   let client: Client;
   let version = 0;
 
-  beforeAll(async () => {
-    client = createCassandraClient(config);
-    await client.connect();
-    await ensureKeyspace(client, keyspace, config.replicationFactor);
-  });
-
-  afterAll(async () => {
-    await dropKeyspace(client, keyspace);
-    await client.shutdown();
+  beforeAll(() => {
+    client = scratch.client();
   });
 
   /** A store of a version of its own (so tables of earlier tests are not in the way), and its in-memory twin. */

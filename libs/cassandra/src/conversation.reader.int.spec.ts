@@ -1,33 +1,23 @@
-import { loadConfig } from '@parley/config';
 import { messageIdFor } from '@parley/domain';
 import { INBOX_TABLES, InboxProjection } from '@parley/projections';
-import { uniqueName } from '@parley/testing';
 import type { Client } from 'cassandra-driver';
 import { ALICE, BOB, CAROL, conversationCreated, messageSent, readMarkerMoved, userJoined } from '../../domain/src/testing/conversation-fixtures';
 import { applyInChunks, TestLog } from '../../projections/src/testing/projection-spec';
-import { createCassandraClient, dropKeyspace, ensureKeyspace } from './cassandra-client';
 import { CassandraReadModelStore } from './cassandra-read-model-store';
-import { CassandraConfig } from './cassandra.config';
 import { ConversationReader, type InboxRecord } from './conversation.reader';
+import { scratchKeyspace } from './testing/scratch-keyspace';
 
 const at = (minute: number) => new Date(Date.UTC(2025, 2, 1, 10, minute)).toISOString();
 const conversation = (n: number) => `g_${String(n).padStart(26, '0')}`;
 
 describe('ConversationReader: the inbox, merged at read time (real Cassandra)', () => {
-  const config = loadConfig(CassandraConfig);
-  const keyspace = uniqueName('inbox');
+  const scratch = scratchKeyspace('inbox');
+  const { keyspace } = scratch;
   let client: Client;
   let version = 0;
 
-  beforeAll(async () => {
-    client = createCassandraClient(config);
-    await client.connect();
-    await ensureKeyspace(client, keyspace, config.replicationFactor);
-  });
-
-  afterAll(async () => {
-    await dropKeyspace(client, keyspace);
-    await client.shutdown();
+  beforeAll(() => {
+    client = scratch.client();
   });
 
   /** The inbox projection at a version of its own, applied to `log`, and a reader of it. */
