@@ -61,10 +61,10 @@ export class ProjectionRunner {
   }
 
   /** The rebuilt version now serves reads. */
-  promote(): void {
+  async promote(): Promise<void> {
     this.publishing = true;
     if (this.state === 'REBUILDING') this.state = 'LIVE';
-    void this.saveStatus(true);
+    await this.saveStatus(true);
   }
 
   get failed(): boolean {

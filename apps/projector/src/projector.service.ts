@@ -160,7 +160,7 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
       await slot.rebuild.feed.stop();
       runner = slot.rebuild.runner;
       slot.rebuild = undefined;
-      runner.promote();
+      await runner.promote();
     } else {
       runner = await this.startRunner(slot, version, 'serving');
     }
@@ -220,6 +220,8 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
     const [servingAt, rebuildAt, ends] = await Promise.all([slot.serving!.projection.checkpoints(), rebuild.projection.checkpoints(), this.log.endOffsets()]);
     if (!mayTakeOver({ serving: servingAt, rebuild: rebuildAt, ends, servingFailed })) return;
     if (await this.catalog.switchTo(slot.name, rebuild.projection.version)) {
+      // Its status says LIVE at once, as the catalog does (moving it into the serving feed waits for the next reconciliation).
+      await rebuild.promote();
       this.logger.log(`${slot.name} v${rebuild.projection.version} has caught up: it serves reads from now on`);
     }
   }
