@@ -14,7 +14,11 @@ try {
   const jest = spawnSync(process.execPath, ['node_modules/jest/bin/jest.js', ...process.argv.slice(2)], {
     stdio: 'inherit',
     env,
+    // A backstop far above a whole run (~4 min here): a hung run fails instead of using CI's budget.
+    timeout: 30 * 60_000,
+    killSignal: 'SIGKILL',
   });
+  if (jest.error) process.stderr.write(`[test] jest: ${jest.error.message}\n`);
   exitCode = jest.status ?? 1;
 } catch (err) {
   process.stderr.write(`[test] ${err.message}\n`);
