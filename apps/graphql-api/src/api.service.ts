@@ -10,7 +10,7 @@ import {
   type ConversationRecord,
   type Versions,
 } from '@parley/cassandra';
-import { createKafka, KafkaEventLog } from '@parley/event-log';
+import { createKafka, KafkaEventLog, partitionForConversation } from '@parley/event-log';
 import { createCommandServiceClient, type CommandServiceClient } from '@parley/proto';
 import { createRedis, presenceKeys, RedisRateLimiter, type RedisClient } from '@parley/redis';
 import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
@@ -114,16 +114,28 @@ export class ApiService implements OnModuleInit, OnApplicationShutdown {
     return (await this.redis.sismember(presenceKeys(this.settings.api.eventsTopic, presence).members(conversationId), userId)) === 1;
   }
 
-  /** Waits (bounded) until the timeline and inbox projections include `position`. */
-  async waitForProjections(position: { partition: number; offset: string }): Promise<boolean> {
+  /** Waits (bounded) until the projections (by default timeline and inbox) include `position`. */
+  async waitForProjections(position: { partition: number; offset: string }, projections: readonly ('timeline' | 'inbox')[] = ['timeline', 'inbox']): Promise<boolean> {
     const deadline = Date.now() + this.settings.api.consistencyTimeoutMs;
     for (;;) {
-      const { timeline, inbox } = await this.versions.get();
-      const reached = (name: string, version: number) =>
-        checkpointsPassed(this.cassandra, this.settings.cassandra.keyspace, [name], version, position).catch(() => false);
-      if ((await Promise.all([reached('timeline', timeline), reached('inbox', inbox)])).every(Boolean)) return true;
+      const versions = await this.versions.get();
+      const reached = (name: 'timeline' | 'inbox') =>
+        checkpointsPassed(this.cassandra, this.settings.cassandra.keyspace, [name], versions[name], position).catch(() => false);
+      if ((await Promise.all(projections.map(reached))).every(Boolean)) return true;
       if (Date.now() >= deadline) return false;
       await new Promise((r) => setTimeout(r, 20));
     }
+  }
+
+  /**
+   * Waits (bounded) until the timeline (conversations and their members) holds the
+   * conversation's partition as the log stands now. A negative answer ("not found", "not a
+   * member") waits for this first, so a conversation created or joined a moment ago, through
+   * any instance, is found. False: the read side did not catch up in time.
+   */
+  async timelineCaughtUp(conversationId: string): Promise<boolean> {
+    const partition = partitionForConversation(conversationId, this.settings.api.eventsTopicPartitions);
+    const end = BigInt((await this.log.endOffsets()).get(partition) ?? '0');
+    return end === 0n || this.waitForProjections({ partition, offset: (end - 1n).toString() }, ['timeline']);
   }
 }

@@ -9,6 +9,8 @@ import { cursorBelongsTo, decodeCursor, encodeCursor, eventsPage, EventsQueryErr
 import { apiError, badInput, fromCommandError } from './errors';
 import { mapIterator, type LiveMessage } from './live/live-updates';
 import { messageFeed, type FeedEnd, type TimelineSource } from './live/message-feed';
+import { presenceFeed } from './live/presence-feed';
+import type { PresenceView } from './presence';
 
 const MAX_MESSAGES_PAGE = 200;
 const MAX_INBOX_PAGE = 100;
@@ -104,12 +106,16 @@ function sharedMessagePayload(m: LiveMessage, partition: number): { messageSent:
 }
 
 type MessageSentPayload = { readonly messageSent: MessageNode } | { readonly ended: Error };
+type PresenceChangedPayload = { readonly presence: PresenceView } | { readonly ended: Error };
+
+const noLongerMember = (conversationId: string) =>
+  apiError('FORBIDDEN', `You are no longer a member of conversation ${conversationId}; this subscription has ended`);
 
 /** What ends a feed, as the subscriber's last payload: an error with the contract's code (the field's resolver throws it). */
 function feedEnded(conversationId: string, partition: number, end: FeedEnd): MessageSentPayload {
   const error =
     end.reason === 'left'
-      ? apiError('FORBIDDEN', `You are no longer a member of conversation ${conversationId}; this subscription has ended`)
+      ? noLongerMember(conversationId)
       : apiError(
           'UNAVAILABLE',
           end.after
@@ -153,10 +159,24 @@ export function buildResolvers(api: ApiService) {
     }
   }
 
-  /** The conversation if the viewer (required by the caller) is a member; null otherwise (existence is not revealed). */
+  /**
+   * The conversation if the viewer (required by the caller) is a member; null otherwise
+   * (existence is not revealed), said only once the timeline has caught up with the log as it
+   * stood when asked (UNAVAILABLE when it does not within the consistency timeout).
+   */
   async function visibleConversation(context: ApiContext, id: string): Promise<ConversationNode | null> {
-    const [conversation, member] = await Promise.all([context.conversations.load(id), context.viewerIsMember.load(id)]);
-    return conversation && member ? conversation : null;
+    const lookup = async () => {
+      const [conversation, member] = await Promise.all([context.conversations.load(id), context.viewerIsMember.load(id)]);
+      return conversation && member ? conversation : null;
+    };
+    const found = await lookup();
+    if (found) return found;
+    if (!(await api.timelineCaughtUp(id))) {
+      throw apiError('UNAVAILABLE', `The read side did not catch up with the log within ${api.settings.api.consistencyTimeoutMs} ms to tell whether you can see conversation ${id}; retry`);
+    }
+    context.conversations.clear(id);
+    context.viewerIsMember.clear(id);
+    return lookup();
   }
 
   async function inboxEntryNode(context: ApiContext, record: InboxRecord) {
@@ -378,15 +398,22 @@ export function buildResolvers(api: ApiService) {
         },
       },
       presenceChanged: {
-        resolve: (presence: unknown) => presence,
+        resolve: (payload: PresenceChangedPayload) => {
+          if ('ended' in payload) throw payload.ended;
+          return payload.presence;
+        },
         subscribe: async (_: unknown, args: { conversationId: string }, context: ApiContext) => {
-          requireViewer(context);
-          if (!(await visibleConversation(context, args.conversationId))) {
-            throw apiError('NOT_FOUND', `Conversation ${args.conversationId} not found`);
-          }
-          return mapIterator(api.live.iterate('presence', '*'), async (presence) =>
-            (await api.isMember(args.conversationId, presence.userId)) ? presence : undefined,
-          );
+          const viewer = requireViewer(context);
+          const conversation = await visibleConversation(context, args.conversationId);
+          if (!conversation) throw apiError('NOT_FOUND', `Conversation ${args.conversationId} not found`);
+          return presenceFeed<PresenceChangedPayload>({
+            live: api.live,
+            conversationId: conversation.id,
+            viewerId: viewer.userId,
+            isMember: (userId) => api.isMember(conversation.id, userId),
+            toPayload: (presence) => ({ presence }),
+            toEnd: () => ({ ended: noLongerMember(conversation.id) }),
+          });
         },
       },
       projectionProgress: {

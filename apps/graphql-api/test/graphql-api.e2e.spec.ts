@@ -225,6 +225,52 @@ describe('GraphQL API end to end (two API instances, real Kafka, Cassandra, Redi
     expect(sub.received.map((m) => m.messageSent.body)).toEqual(['while a member']);
   });
 
+  it('ends presenceChanged for a member who leaves, with FORBIDDEN', async () => {
+    const { id } = await createGroup('alice', ['hank']);
+    const hank = socket(0, `Bearer ${token('hank')}`);
+    const sub = collect(hank, 'subscription($id: ID!) { presenceChanged(conversationId: $id) { userId online } }', { id });
+    // The subscription is live once it hears a member come online (it may not be yet for the first socket).
+    await waitFor('the subscription to hear alice', async () => {
+      const alice = socket(1, `Bearer ${token('alice')}`);
+      const heard = await waitFor('alice online', () => sub.received.length > 0, { timeoutMs: 1_500 }).catch(() => false);
+      await alice.dispose();
+      return heard;
+    }, { timeoutMs: 20_000, intervalMs: 50 });
+    const left = await gql<{ leaveConversation: boolean }>(1, 'hank', 'mutation($id: ID!) { leaveConversation(conversationId: $id) }', { id });
+    expect(left.data.leaveConversation).toBe(true);
+    await waitFor('the subscription to end', () => sub.completed, { timeoutMs: 20_000 });
+    expect(sub.errors).toEqual([expect.objectContaining({ extensions: expect.objectContaining({ code: 'FORBIDDEN' }) })]);
+  });
+
+  it('answers a subscription to a conversation just created through the other instance: UNAVAILABLE while the read side lags, never NOT_FOUND; delivers once it caught up', async () => {
+    const projector = apps[1];
+    const create = () =>
+      gql<{ createConversation: { id: string } }>(0, 'alice', 'mutation($input: CreateConversationInput!) { createConversation(input: $input) { id } }', { input: { kind: 'GROUP', memberIds: ['ivan'] } });
+    const subscribe = (id: string) => collect<{ messageSent: { body: string } }>(socket(1, `Bearer ${token('ivan')}`), 'subscription($id: ID!) { messageSent(conversationId: $id) { body } }', { id });
+    projector.kill('SIGSTOP');
+    let lagging;
+    try {
+      const { data } = await create();
+      lagging = subscribe(data.createConversation.id);
+      await waitFor('an answer', () => lagging!.errors.length > 0 || lagging!.completed, { timeoutMs: 20_000 });
+    } finally {
+      projector.kill('SIGCONT');
+    }
+    expect(lagging.errors).toEqual([expect.objectContaining({ extensions: expect.objectContaining({ code: 'UNAVAILABLE' }) })]);
+
+    // The projector runs again: subscribing right after creating succeeds and delivers.
+    const { data } = await create();
+    const id = data.createConversation.id;
+    const sub = subscribe(id);
+    await waitFor('a message to arrive', async () => {
+      if (sub.errors.length > 0) throw new Error(JSON.stringify(sub.errors));
+      await send(0, 'alice', id, 'hello ivan', `now-${Date.now()}`);
+      return sub.received.length > 0;
+    }, { timeoutMs: 20_000, intervalMs: 500 });
+    expect(sub.received[0].messageSent.body).toBe('hello ivan');
+    sub.dispose();
+  });
+
   it('counts unread messages in the inbox and moves the marker with markRead', async () => {
     const { id } = await createGroup('carol', ['dave']);
     await send(0, 'carol', id, 'c1', 'u-1');

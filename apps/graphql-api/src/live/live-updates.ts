@@ -187,6 +187,19 @@ export class PushIterator<T> implements AsyncIterableIterator<T> {
   }
 }
 
+/** A feed (a generator reading `signals`) as a subscription's iterator: returning it also ends a wait for the next signal at once. */
+export function feedIterator<T>(feed: AsyncGenerator<T>, signals: { return(): Promise<unknown> }): AsyncIterableIterator<T> {
+  const iterator: AsyncIterableIterator<T> = {
+    next: () => feed.next(),
+    async return() {
+      await signals.return();
+      return feed.return(undefined);
+    },
+    [Symbol.asyncIterator]: () => iterator,
+  };
+  return iterator;
+}
+
 /** Maps (and, where `map` gives undefined, drops) the values of an iterator, passing `return()` through. */
 export function mapIterator<T, P>(source: AsyncIterator<T>, map: (value: T) => Promise<P | undefined> | P | undefined): AsyncIterableIterator<P> {
   return {

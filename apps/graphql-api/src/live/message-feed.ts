@@ -1,5 +1,5 @@
 import type { LiveMessage } from '@parley/redis';
-import { PushIterator, type ConversationSignal, type LiveUpdates } from './live-updates';
+import { feedIterator, PushIterator, type ConversationSignal, type LiveUpdates } from './live-updates';
 
 /** Where a feed hears its conversation (LiveUpdates). */
 export type ConversationFollower = Pick<LiveUpdates, 'follow'>;
@@ -121,14 +121,5 @@ export async function messageFeed<T>(options: FeedOptions<T>): Promise<AsyncIter
     }
   }
 
-  const feed = run();
-  const iterator: AsyncIterableIterator<T> = {
-    next: () => feed.next(),
-    async return() {
-      await signals.return(); // ends a wait for the next signal at once
-      return feed.return(undefined);
-    },
-    [Symbol.asyncIterator]: () => iterator,
-  };
-  return iterator;
+  return feedIterator(run(), signals);
 }
