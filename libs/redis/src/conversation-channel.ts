@@ -12,6 +12,13 @@ export type ConversationNotification =
   | { readonly kind: 'message'; readonly message: LiveMessage }
   | { readonly kind: 'left'; readonly conversationId: string; readonly userId: string; readonly offset: string };
 
+/** Notifications of one partition, in log order, and the offset after the last event they cover. */
+export interface PartitionNotifications {
+  readonly partition: number;
+  readonly notifications: readonly ConversationNotification[];
+  readonly nextOffset: bigint;
+}
+
 /** One channel per conversation: an API instance hears only the conversations its subscribers follow. */
 export const conversationChannel = (namespace: string, conversationId: string) => `parley:${namespace}:conversation:v1:${conversationId}`;
 
@@ -25,14 +32,18 @@ export class RedisConversationChannels {
     private readonly namespace: string,
   ) {}
 
-  /** Publishes in order, then records that the partition is published up to `nextOffset`. */
-  async publish(partition: number, notifications: readonly ConversationNotification[], nextOffset: bigint): Promise<void> {
+  /** Publishes in order, then records how far each partition is published: one round trip. */
+  async publish(batches: readonly PartitionNotifications[]): Promise<void> {
     const pipeline = this.redis.pipeline();
-    for (const n of notifications) {
-      const conversationId = n.kind === 'message' ? n.message.conversationId : n.conversationId;
-      pipeline.publish(conversationChannel(this.namespace, conversationId), JSON.stringify(n));
+    const marks = new Map<number, bigint>();
+    for (const { partition, notifications, nextOffset } of batches) {
+      for (const n of notifications) {
+        const conversationId = n.kind === 'message' ? n.message.conversationId : n.conversationId;
+        pipeline.publish(conversationChannel(this.namespace, conversationId), JSON.stringify(n));
+      }
+      marks.set(partition, nextOffset);
     }
-    pipeline.set(publishedKey(this.namespace, partition), nextOffset.toString());
+    for (const [partition, nextOffset] of marks) pipeline.set(publishedKey(this.namespace, partition), nextOffset.toString());
     const results = await pipeline.exec();
     const failed = results?.find(([err]) => err);
     if (failed) throw failed[0];

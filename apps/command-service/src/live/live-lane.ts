@@ -1,5 +1,5 @@
 import type { ConversationEvent, LogPosition } from '@parley/domain';
-import type { ConversationNotification, LiveMessage } from '@parley/redis';
+import type { ConversationNotification, LiveMessage, PartitionNotifications } from '@parley/redis';
 import { Logger } from '@nestjs/common';
 import { Counter } from 'prom-client';
 
@@ -12,7 +12,8 @@ export interface LiveTimeline {
 
 /** The conversations' channels, and how far each partition was announced. */
 export interface LiveChannels {
-  publish(partition: number, notifications: readonly ConversationNotification[], nextOffset: bigint): Promise<void>;
+  /** Publishes every batch's notifications in order, then records how far each partition is announced. */
+  publish(batches: readonly PartitionNotifications[]): Promise<void>;
   publishedThrough(partition: number): Promise<bigint | null>;
   close(): Promise<void>;
 }
@@ -24,7 +25,7 @@ export interface AppendedEvent {
   readonly seq?: number;
 }
 
-/** Events of a partition waiting to be announced, beyond which a batch is dropped (see `appended`). */
+/** Events waiting to be announced, beyond which a batch is dropped (see `appended`). */
 const MAX_WAITING_EVENTS = 100_000;
 const dropped = new Counter({
   name: 'parley_live_dropped_events_total',
@@ -32,17 +33,20 @@ const dropped = new Counter({
 });
 
 /**
- * The inline projection of the partition's writer (docs/adr/0009): once an append is
- * acknowledged, its messages are written to the timeline (one single-partition write each) and
- * then published on their conversations' channels, in log order, with no second pass through
- * Kafka. A failed write or publish is retried (both are idempotent; subscribers drop what they
- * have by `seq`), so notifications are at-least-once; the projector's pass writes the same
- * rows again and stays the guarantee for the read model.
+ * The inline projection of the partitions' writers (docs/adr/0009): once an append is
+ * acknowledged, its messages are written to the timeline and then published on their
+ * conversations' channels, in log order, with no second pass through Kafka. One delivery at a
+ * time: what is acknowledged meanwhile, on any partition, goes together in the next one (one
+ * timeline write, one Redis round trip), so the lane's cost per message falls as the rate
+ * rises. A failed write or publish is retried (both are idempotent; subscribers drop what they
+ * have by `seq`) and nothing overtakes it, so notifications are at-least-once and in order; the
+ * projector's pass writes the same rows again and stays the guarantee for the read model.
  */
 export class LiveLane {
   private readonly logger = new Logger(LiveLane.name);
-  private readonly chains = new Map<number, Promise<void>>();
-  private readonly waiting = new Map<number, number>();
+  private pending: PartitionNotifications[] = [];
+  private waiting = 0;
+  private running?: Promise<void>;
   private stopped = false;
 
   constructor(
@@ -60,39 +64,48 @@ export class LiveLane {
   appended(partition: number, events: readonly AppendedEvent[]): void {
     const notifications = events.flatMap((e) => notificationOf(e));
     if (notifications.length === 0 || this.stopped) return;
-    const waiting = (this.waiting.get(partition) ?? 0) + notifications.length;
-    if (waiting > MAX_WAITING_EVENTS) {
+    if (this.waiting + notifications.length > MAX_WAITING_EVENTS) {
       // Memory stays bounded while storage or Redis is down; subscribers see the gap at the next message.
       dropped.inc(notifications.length);
-      this.logger.error(`Partition ${partition}: ${notifications.length} notifications dropped (${waiting} waiting)`);
+      this.logger.error(`Partition ${partition}: ${notifications.length} notifications dropped (${this.waiting} waiting)`);
       return;
     }
-    this.waiting.set(partition, waiting);
-    const nextOffset = BigInt(events.at(-1)!.position.offset) + 1n;
-    const chain = (this.chains.get(partition) ?? Promise.resolve()).then(() => this.deliver(partition, notifications, nextOffset));
-    this.chains.set(partition, chain);
+    this.waiting += notifications.length;
+    this.pending.push({ partition, notifications, nextOffset: BigInt(events.at(-1)!.position.offset) + 1n });
+    this.running ??= this.drain();
   }
 
   /** Stops retrying; waits for what is being delivered. */
   async stop(): Promise<void> {
     this.stopped = true;
-    await Promise.all(this.chains.values());
+    await this.running;
     await this.channels.close();
   }
 
-  private async deliver(partition: number, notifications: readonly ConversationNotification[], nextOffset: bigint): Promise<void> {
-    const messages = notifications.flatMap((n) => (n.kind === 'message' ? [n.message] : []));
+  private async drain(): Promise<void> {
+    await Promise.resolve(); // appends acknowledged in the same tick go together
+    while (this.pending.length > 0 && !this.stopped) {
+      const batches = this.pending;
+      this.pending = [];
+      await this.deliver(batches);
+      this.waiting -= batches.reduce((n, b) => n + b.notifications.length, 0);
+    }
+    this.running = undefined;
+  }
+
+  private async deliver(batches: readonly PartitionNotifications[]): Promise<void> {
+    const messages = batches.flatMap((b) => b.notifications.flatMap((n) => (n.kind === 'message' ? [n.message] : [])));
     for (let attempt = 0; !this.stopped; attempt++) {
       try {
         await this.timeline.write(messages);
-        await this.channels.publish(partition, notifications, nextOffset);
-        break;
+        await this.channels.publish(batches);
+        return;
       } catch (err) {
-        this.logger.warn(`Partition ${partition}: announcing ${notifications.length} events failed (attempt ${attempt + 1}, retrying): ${(err as Error).message}`);
+        const count = batches.reduce((n, b) => n + b.notifications.length, 0);
+        this.logger.warn(`Announcing ${count} events failed (attempt ${attempt + 1}, retrying): ${(err as Error).message}`);
         await new Promise((resolve) => setTimeout(resolve, this.retryMs(attempt)));
       }
     }
-    this.waiting.set(partition, (this.waiting.get(partition) ?? 0) - notifications.length);
   }
 }
 

@@ -1,11 +1,11 @@
-import type { ConversationNotification, LiveMessage } from '@parley/redis';
+import type { LiveMessage, PartitionNotifications } from '@parley/redis';
 import { LiveLane, type AppendedEvent, type LiveChannels, type LiveTimeline } from './live-lane';
 
 const GROUP = 'g_01jnfx3c9m8q2v7k4x6b5n1t0r';
 const AT = '2026-12-03T10:00:00.000Z';
-const sent = (offset: number, seq: number): AppendedEvent => ({
+const sent = (offset: number, seq: number, partition = 3): AppendedEvent => ({
   event: { type: 'MessageSent', data: { conversationId: GROUP, messageId: `m${seq}`, clientMessageId: `c${seq}`, senderId: 'alice', body: `b${seq}`, sentAt: AT, seq } },
-  position: { partition: 3, offset: String(offset) },
+  position: { partition, offset: String(offset) },
 });
 const left = (offset: number): AppendedEvent => ({
   event: { type: 'UserLeft', data: { conversationId: GROUP, userId: 'bob', leftAt: AT } },
@@ -23,7 +23,10 @@ class Recorder implements LiveTimeline, LiveChannels {
   private readonly marks = new Map<number, bigint>();
   private waiters: Array<() => void> = [];
 
+  readonly calls: string[] = [];
+
   async write(messages: readonly LiveMessage[]): Promise<void> {
+    this.calls.push(`write ${messages.length}`);
     if (this.failures > 0) {
       this.failures--;
       throw new Error('storage down');
@@ -31,9 +34,12 @@ class Recorder implements LiveTimeline, LiveChannels {
     this.journal.push(...messages.map((m) => `row ${m.offset} seq ${m.seq}`));
   }
 
-  async publish(partition: number, notifications: readonly ConversationNotification[], nextOffset: bigint): Promise<void> {
-    this.journal.push(...notifications.map((n) => (n.kind === 'message' ? `message ${n.message.offset}` : `left ${n.userId} ${n.offset}`)));
-    this.marks.set(partition, nextOffset);
+  async publish(batches: readonly PartitionNotifications[]): Promise<void> {
+    this.calls.push(`publish ${batches.map((b) => b.partition).join(',')}`);
+    for (const { partition, notifications, nextOffset } of batches) {
+      this.journal.push(...notifications.map((n) => (n.kind === 'message' ? `message ${n.message.offset}` : `left ${n.userId} ${n.offset}`)));
+      this.marks.set(partition, nextOffset);
+    }
     for (const wake of this.waiters.splice(0)) wake();
   }
 
@@ -65,15 +71,31 @@ describe('LiveLane', () => {
     await lane.stop();
   });
 
-  it('retries a failed write without letting a later batch overtake it', async () => {
+  it('retries a failed write; what was acknowledged meanwhile follows it, never overtakes it', async () => {
     const recorder = new Recorder();
     recorder.failures = 2;
     const lane = new LiveLane(recorder, recorder, () => 1);
     lane.appended(3, [sent(10, 1)]);
+    await new Promise((resolve) => setImmediate(resolve)); // the first delivery is under way (and failing)
     lane.appended(3, [sent(11, 2)]);
     await recorder.until(3, 12n);
 
     expect(recorder.journal).toStrictEqual(['row 10 seq 1', 'message 10', 'row 11 seq 2', 'message 11']);
+    expect(recorder.calls).toStrictEqual(['write 1', 'write 1', 'write 1', 'publish 3', 'write 1', 'publish 3']);
+    await lane.stop();
+  });
+
+  it("delivers what several partitions' writers acknowledged together in one write and one publish", async () => {
+    const recorder = new Recorder();
+    const lane = new LiveLane(recorder, recorder);
+    lane.appended(3, [sent(10, 1)]);
+    lane.appended(5, [sent(40, 7, 5)]);
+    lane.appended(3, [sent(11, 2)]);
+    await recorder.until(3, 12n);
+
+    expect(recorder.calls).toStrictEqual(['write 3', 'publish 3,5,3']);
+    expect(recorder.journal).toStrictEqual(['row 10 seq 1', 'row 40 seq 7', 'row 11 seq 2', 'message 10', 'message 40', 'message 11']);
+    expect([await lane.publishedThrough(3), await lane.publishedThrough(5)]).toStrictEqual([12n, 41n]);
     await lane.stop();
   });
 
