@@ -2,6 +2,14 @@ import type { EventBatch, EventConsumer, GroupAwareEventLog, PartitionHeld, Part
 import type { ProjectionRunner } from './projection-runner';
 
 /**
+ * How long a read may wait to gather events. Each projection commits once per partition per
+ * batch, so at a steady rate this bounds those commits (about 1,000 / GATHER_MS per partition
+ * per second) however many messages there are; live messages do not wait for it (the writers'
+ * live lane, docs/adr/0009), inbox changes and consistentWith reads by up to this much.
+ */
+const GATHER_MS = 50;
+
+/**
  * One read of the log for several projections (docs/adr/0011): a member of a consumer group,
  * so projector instances share the partitions. Each batch is decoded once and handed to each
  * projection in turn; each partition is read from the checkpoint of the projection furthest
@@ -25,7 +33,7 @@ export class ProjectionFeed {
 
   async start(): Promise<void> {
     this.consumer = await this.log.consumeInGroup(
-      { name: this.group, assigned: (partitions) => this.assigned(partitions) },
+      { name: this.group, assigned: (partitions) => this.assigned(partitions), gatherMs: GATHER_MS },
       (batch, held) => this.handle(batch, held),
     );
     // The log cannot be read on (an undecodable record): every projection stops, naming it.

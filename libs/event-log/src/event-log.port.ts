@@ -48,6 +48,12 @@ export interface ConsumerGroupOptions {
    * the consumer.
    */
   assigned(partitions: readonly number[]): Promise<PartitionOffsets>;
+  /**
+   * How long the log may hold a read back to gather more events: fewer, larger batches (less
+   * work per event for a reader that commits per batch), each up to this much later. Without
+   * it, a read returns as soon as there is anything.
+   */
+  readonly gatherMs?: number;
 }
 
 /**

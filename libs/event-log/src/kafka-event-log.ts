@@ -21,6 +21,9 @@ import { fromMessage, toMessage } from './kafka-message';
 import { fetchedOffset, HEARTBEAT_INTERVAL_MS, KafkaPartitionOwnership, SESSION_TIMEOUT_MS } from './kafka-partition-ownership';
 import { partitionForConversation } from './partitioning';
 
+/** What a gathering read (ConsumerGroupOptions.gatherMs) waits for at most before the time runs out. */
+const GATHER_BYTES = 1024 * 1024;
+
 interface PendingAppend {
   readonly partition: number;
   /** Checked again right before the request goes out (a leased appender's lease). */
@@ -173,7 +176,8 @@ export class KafkaEventLog implements GroupAwareEventLog {
       // A member's partitions move within ~6 s of it dying; applying a batch must end within the rebalance timeout.
       ...(group ? { sessionTimeout: SESSION_TIMEOUT_MS, heartbeatInterval: HEARTBEAT_INTERVAL_MS, rebalanceTimeout: 30_000 } : {}),
       allowAutoTopicCreation: false,
-      maxWaitTimeInMs: 100,
+      // The broker answers a fetch once it has minBytes or after maxWaitTimeInMs.
+      ...(group?.gatherMs ? { minBytes: GATHER_BYTES, maxWaitTimeInMs: group.gatherMs } : { maxWaitTimeInMs: 100 }),
       maxBytesPerPartition: 4 * 1024 * 1024,
     });
     this.consumers.add(consumer);
