@@ -1,8 +1,8 @@
 import { loadConfig } from '@parley/config';
 import { createKafka, KafkaConfig, KafkaEventLog, partitionForConversation, readToEnd } from '@parley/event-log';
 import { createCommandServiceClient, type CommandServiceClient, type CommandServiceError } from '@parley/proto';
-import { freePort, uniqueName, waitFor } from '@parley/testing';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { buildApps, freePort, uniqueName, waitFor } from '@parley/testing';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 
@@ -59,10 +59,7 @@ describe('command service: one writer per partition, across instances (real proc
     return conversation!.id;
   }
 
-  beforeAll(() => {
-    const build = spawnSync('npm', ['run', '--silent', 'build'], { cwd: ROOT, encoding: 'utf8' });
-    if (build.status !== 0) throw new Error(`build failed: ${build.stderr}`);
-  });
+  beforeAll(() => buildApps());
 
   afterAll(async () => {
     for (const instance of instances) {

@@ -1,25 +1,13 @@
 import { loadConfig } from '@parley/config';
 import { createKafka, KafkaConfig, KafkaEventLog } from '@parley/event-log';
-import { freePort, GiveUp, uniqueName, waitFor } from '@parley/testing';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { buildApps, freePort, startBuiltApp as startApp, uniqueName, waitFor } from '@parley/testing';
+import type { ChildProcess } from 'node:child_process';
 import { buildClientSchema, buildSchema, findBreakingChanges, getIntrospectionQuery, type IntrospectionQuery } from 'graphql';
 import { createClient, type Client } from 'graphql-ws';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import WebSocket from 'ws';
 import { signToken } from '../src/auth/jwt';
-
-const ROOT = join(__dirname, '../../..');
-
-/** Each app as its own process, from the build, as `npm start` runs them. */
-async function startApp(app: string, env: NodeJS.ProcessEnv, readyUrl: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [join(ROOT, 'dist/apps', app, 'src/main.js')], { env, stdio: ['ignore', 'ignore', 'inherit'] });
-  await waitFor(`${app} to be ready`, async () => {
-    if (child.exitCode !== null) throw new GiveUp(`${app} exited with ${child.exitCode}`);
-    return (await fetch(readyUrl).catch(() => undefined))?.ok;
-  }, { timeoutMs: 60_000, intervalMs: 200 });
-  return child;
-}
 
 const SECRET = 'e2e-secret-0123456789abcdef';
 const token = (user: string, roles: string[] = []) => signToken(user, SECRET, roles);
@@ -74,8 +62,7 @@ describe('GraphQL API end to end (two API instances, real Kafka, Cassandra, Redi
   }
 
   beforeAll(async () => {
-    const build = spawnSync('npm', ['run', '--silent', 'build'], { cwd: ROOT, encoding: 'utf8' });
-    if (build.status !== 0) throw new Error(`build failed: ${build.stderr}`);
+    buildApps();
     const [grpcPort, commandHttp, projectorHttp, api1, api2] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
     env = {
       ...process.env,

@@ -5,7 +5,7 @@ import { createKafka, KafkaEventLog, readToEnd, type NewEvent } from '@parley/ev
 import { INBOX_TABLES, InboxProjection, InMemoryReadModelStore, TIMELINE_TABLES, TimelineProjection, type Projection, type Row, type TableDefinition } from '@parley/projections';
 import { RedisConfig } from '@parley/redis';
 import { freePort, uniqueName, waitFor } from '@parley/testing';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { ProjectorConfig, type ProjectorSettings } from '../src/projector.config';
@@ -13,10 +13,7 @@ import { ProjectorConfig, type ProjectorSettings } from '../src/projector.config
 export const PARTITIONS = 3;
 const ROOT = join(__dirname, '../../..');
 
-export function buildApps(): void {
-  const build = spawnSync('npm', ['run', '--silent', 'build'], { cwd: ROOT, encoding: 'utf8' });
-  if (build.status !== 0) throw new Error(`build failed: ${build.stderr}`);
-}
+export { buildApps } from '@parley/testing';
 
 /** The real projector (built) as a separate process, so that it can really be killed. */
 export function startProjectorProcess(env: NodeJS.ProcessEnv): ChildProcess {
