@@ -1,10 +1,11 @@
 // Scenario 3, fan-out: one group with N members, each holding a messageSent subscription
 // (spread over both API instances and over several generator processes); a handful of
 // messages; the time until all N have each one; API memory per open subscription.
+import { CassandraWriteCounter } from '../lib/cassandra-writes';
 import { now, sleep } from '../lib/clock';
 import { sendMessage, subscriptionSpecs, waitUntilLive } from '../lib/delivery';
 import { GraphqlHttp } from '../lib/graphql-http';
-import { ParleyClient } from '../lib/parley';
+import { ParleyClient, projectorDrained } from '../lib/parley';
 import { totalRssBytes } from '../lib/rss';
 import { progress, runScenario } from '../lib/scenario';
 import { distribution, type Distribution } from '../lib/stats';
@@ -38,6 +39,12 @@ export interface FanoutRun {
   readonly apiRssAtEndBytes: number;
   /** (the lower of the two RSS readings with subscriptions open - before) / subscribers. */
   readonly bytesPerSubscription: number;
+  /**
+   * Cassandra writes (mutations, from system_views.local_write_latency) per message, by table,
+   * from before the first message until the projector has applied the last: the live lane's and
+   * every projection's, checkpoints and status included.
+   */
+  readonly cassandraWritesPerMessage: Record<string, number>;
 }
 
 let pool: SubscriberPool | undefined;
@@ -61,6 +68,9 @@ async function fanout(input: FanoutInput, parley: ParleyClient, size: number): P
   const rssAfter = await totalRssBytes(input.system.apiPids);
   progress(`  ${expected} of ${size} subscriptions live in ${Math.round(subscribeMs)} ms; API RSS +${Math.round((rssAfter - rssBefore) / 1024)} KiB`);
 
+  await projectorDrained(input.system, 60_000);
+  const writes = new CassandraWriteCounter(input.system.env, input.system.keyspace);
+  const writesBefore = await writes.counts();
   const all: number[] = [];
   const first: number[] = [];
   let lost = 0;
@@ -79,6 +89,9 @@ async function fanout(input: FanoutInput, parley: ParleyClient, size: number): P
     }
   }
   const rssAtEnd = await totalRssBytes(input.system.apiPids);
+  await projectorDrained(input.system, 60_000);
+  const written = await writes.since(writesBefore);
+  await writes.close();
   await pool.close();
   pool = undefined;
   return {
@@ -94,6 +107,7 @@ async function fanout(input: FanoutInput, parley: ParleyClient, size: number): P
     apiRssAfterBytes: rssAfter,
     apiRssAtEndBytes: rssAtEnd,
     bytesPerSubscription: Math.round((Math.min(rssAfter, rssAtEnd) - rssBefore) / expected),
+    cassandraWritesPerMessage: Object.fromEntries(Object.entries(written).map(([table, n]) => [table, Math.round((n / input.messages) * 100) / 100])),
   };
 }
 

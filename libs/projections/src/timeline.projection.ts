@@ -191,13 +191,15 @@ export class TimelineProjection extends ConversationTableProjection {
           const { messageId, clientMessageId, senderId, body, sentAt, seq } = event.data;
           if (this.dedup.isDuplicate(conversationId, messageId, offset, data)) break;
           const bucket = bucketOf(offset);
+          // The bucket's row was written with the conversation's previous message when that was in the same bucket.
+          const bucketWritten = view.lastOffset >= 0n && bucketOf(String(view.lastOffset)) === bucket;
           view.lastSeq = messageSeq(view.lastSeq, seq);
           view.lastOffset = at;
           dirty.add(conversationId);
           const [messageRow, bucketRow] = timelineMessageRows(conversationId, offset, event.data, view.lastSeq);
           data.push(messageRow);
-          // The chunk's last message of the bucket writes its row (the earlier ones' would be overwritten).
-          latestBuckets.set(`${conversationId}\n${bucket}`, bucketRow);
+          // A new bucket's row: once per chunk (the chunk's last message of the bucket writes it).
+          if (!bucketWritten) latestBuckets.set(`${conversationId}\n${bucket}`, bucketRow);
           changes.push({ kind: 'message', conversationId, message: { id: messageId, clientMessageId, senderId, body, sentAt, partition, offset, seq: Number(view.lastSeq) } });
           break;
         }

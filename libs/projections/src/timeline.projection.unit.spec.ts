@@ -276,6 +276,18 @@ describe('TimelineProjection', () => {
       expect(await conversation()).toMatchObject({ last_seq: 3n, last_offset: 100_000n });
     });
 
+    it.each([1, 100])('writes a bucket\'s row with the first message in it, not again with later ones (chunks of %i)', async (size) => {
+      log = new TestLog(0, 99_995);
+      log.append(...groupWith(ALICE, BOB)); // 99995..99997
+      log.append(messageSent(BOB, 'c1', 'one'), messageSent(BOB, 'c2', 'two')); // 99998, 99999: bucket 0
+      log.append(messageSent(ALICE, 'c3', 'three'), messageSent(ALICE, 'c4', 'four')); // 100000, 100001: bucket 1
+      const write = jest.spyOn(store, 'write');
+      await whenApplied(size);
+
+      const bucketRows = write.mock.calls.flatMap(([mutations]) => mutations.filter((m) => m.table === T.buckets.name).map((m) => m.key.bucket));
+      expect(bucketRows).toStrictEqual([0n, 1n]);
+    });
+
     it.each([1, 2, 100])(
       'a duplicate MessageSent (same message id, later offset) appears once and takes no number (chunks of %i)',
       async (size) => {
