@@ -277,7 +277,7 @@ export class InboxProjection extends ConversationTableProjection {
         case 'MessageSent': {
           if (!c.known) break;
           const { messageId, senderId, sentAt, seq } = event.data;
-          if (this.dedup.isDuplicate(conversationId, messageId, offset, data)) break;
+          if (this.dedup.isDuplicate(conversationId, messageId, offset, data, seq)) break;
           const members = c.members ?? (await this.members(conversationId, c));
           Object.assign(c, { lastSeq: messageSeq(c.lastSeq, seq), lastMessageId: messageId, lastOffset: at, activityAt: sentAt, activityOffset: at });
           dirty.add(conversationId);

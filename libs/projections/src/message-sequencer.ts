@@ -37,6 +37,8 @@ export class MessageDeduplicator {
   constructor(
     private readonly store: ReadModelStore,
     private readonly table: string,
+    /** The table is also read by message id (the timeline's): numbered messages get their row too. */
+    private readonly indexNumbered: boolean,
     private readonly maxRemembered = MAX_REMEMBERED_IDS,
   ) {}
 
@@ -48,7 +50,8 @@ export class MessageDeduplicator {
    * the checkpoints were loaded, since the last reset), so storage holds no first occurrence
    * this instance has not seen.
    */
-  async prefetch(messages: ReadonlyArray<{ conversationId: string; messageId: string }>, fromStart = false): Promise<void> {
+  async prefetch(messages: ReadonlyArray<{ conversationId: string; messageId: string; seq?: number }>, fromStart = false): Promise<void> {
+    messages = messages.filter((m) => !m.seq); // numbered messages are never duplicates (isDuplicate)
     // Bounded memory: forgotten ids are looked up in storage again. Forget only here, between
     // chunks, never in the middle of one (isDuplicate used to): the ids this chunk recorded
     // are not in storage before its end, and the ids just fetched would not be fetched again,
@@ -78,19 +81,27 @@ export class MessageDeduplicator {
     this.firstOffset.clear();
   }
 
-  /** True when an earlier offset already carried this message; otherwise records this one. */
-  isDuplicate(conversationId: string, messageId: string, offset: string, data: RowMutation[]): boolean {
+  /**
+   * True when an earlier offset already carried this message; otherwise records this one. A
+   * numbered message (MessageSent.seq, written since ADR 0009) is never a duplicate: its writer
+   * appends a message id once, looking an old retry up before appending (ADR 0008); nothing is
+   * looked up or remembered for it, and its row is written only where the table is an index.
+   */
+  isDuplicate(conversationId: string, messageId: string, offset: string, data: RowMutation[], seq?: number): boolean {
+    if (seq) {
+      if (this.indexNumbered) data.push(this.row(conversationId, messageId, offset));
+      return false;
+    }
     const key = this.key(conversationId, messageId);
     const first = this.firstOffset.get(key);
     if (first !== undefined && BigInt(first) < BigInt(offset)) return true;
     this.firstOffset.set(key, offset);
-    data.push({
-      table: this.table,
-      key: { conversation_id: conversationId, message_id: messageId },
-      values: { offset: BigInt(offset) },
-      writeTime: writeTimeOf(offset),
-    });
+    data.push(this.row(conversationId, messageId, offset));
     return false;
+  }
+
+  private row(conversationId: string, messageId: string, offset: string): RowMutation {
+    return { table: this.table, key: { conversation_id: conversationId, message_id: messageId }, values: { offset: BigInt(offset) }, writeTime: writeTimeOf(offset) };
   }
 
   reset(): void {

@@ -94,7 +94,7 @@ export class TimelineProjection extends ConversationTableProjection {
   private readonly views = new Map<string, ConversationView>();
 
   constructor(store: ReadModelStore, version = 1) {
-    super(store, version, TIMELINE_TABLES);
+    super(store, version, TIMELINE_TABLES, true); // timeline_message_ids is read by id (TimelineReader.byId)
   }
 
   protected clearCache(): void {
@@ -189,7 +189,7 @@ export class TimelineProjection extends ConversationTableProjection {
         case 'MessageSent': {
           if (!view.created) break;
           const { messageId, clientMessageId, senderId, body, sentAt, seq } = event.data;
-          if (this.dedup.isDuplicate(conversationId, messageId, offset, data)) break;
+          if (this.dedup.isDuplicate(conversationId, messageId, offset, data, seq)) break;
           const bucket = bucketOf(offset);
           // The bucket's row was written with the conversation's previous message when that was in the same bucket.
           const bucketWritten = view.lastOffset >= 0n && bucketOf(String(view.lastOffset)) === bucket;
