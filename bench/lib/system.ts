@@ -22,6 +22,8 @@ export interface SystemInfo {
   /** host:port of each API instance. */
   readonly apiUrls: readonly string[];
   readonly apiPids: readonly number[];
+  /** The inspector port of each API instance (for a full GC and the heap it keeps, bench/lib/inspector). */
+  readonly apiInspectPorts: readonly number[];
   /** Every process of the system and of the infrastructure by name, for CPU figures. */
   readonly pids: Record<string, number>;
   /** http://host:port of the projector's status endpoints. */
@@ -81,7 +83,7 @@ export async function stopApps(apps: readonly AppProcess[], graceMs = 10_000): P
 
 /** The bench's own system on the running infrastructure: its own topic, keyspace and secret; two API instances. */
 export async function startSystem(connectionEnv: Record<string, string>, partitions: number): Promise<{ info: SystemInfo; apps: AppProcess[] }> {
-  const [grpcPort, commandHttp, projectorHttp, api1, api2] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
+  const [grpcPort, commandHttp, projectorHttp, api1, api2, inspect1, inspect2] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort(), freePort(), freePort()]);
   const topic = uniqueName('bench');
   const secret = `bench-${uniqueName('secret')}`;
   const env: Record<string, string> = {
@@ -103,7 +105,13 @@ export async function startSystem(connectionEnv: Record<string, string>, partiti
   try {
     apps.push(await startApp('command-service', env, commandHttp));
     apps.push(await startApp('projector', env, projectorHttp));
-    apps.push(...(await Promise.all([api1, api2].map((port, i) => startApp('graphql-api', { ...env, API_PORT: String(port) }, port, `graphql-api-${i + 1}`)))));
+    const inspectPorts = [inspect1, inspect2];
+    const apiEnv = (port: number, i: number) => ({
+      ...env,
+      API_PORT: String(port),
+      NODE_OPTIONS: [env.NODE_OPTIONS, `--inspect=127.0.0.1:${inspectPorts[i]}`].filter(Boolean).join(' '),
+    });
+    apps.push(...(await Promise.all([api1, api2].map((port, i) => startApp('graphql-api', apiEnv(port, i), port, `graphql-api-${i + 1}`)))));
   } catch (err) {
     await stopApps(apps);
     await dropResources(env, { topics: [topic], keyspaces: [topic] });
@@ -117,6 +125,7 @@ export async function startSystem(connectionEnv: Record<string, string>, partiti
     secret,
     apiUrls: [`127.0.0.1:${api1}`, `127.0.0.1:${api2}`],
     apiPids: apps.slice(2).map((a) => a.child.pid!),
+    apiInspectPorts: [inspect1, inspect2],
     pids: { ...(await infrastructurePids(env)), ...Object.fromEntries(apps.map((a) => [a.name, a.child.pid!])) },
     projectorUrl: `http://127.0.0.1:${projectorHttp}`,
   };

@@ -2,6 +2,7 @@
 // (spread over both API instances and over several generator processes); a handful of
 // messages; the time until all N have each one; API memory per open subscription.
 import { CassandraWriteCounter } from '../lib/cassandra-writes';
+import { collectGarbage } from '../lib/inspector';
 import { now, sleep } from '../lib/clock';
 import { sendMessage, subscriptionSpecs, waitUntilLive } from '../lib/delivery';
 import { GraphqlHttp } from '../lib/graphql-http';
@@ -37,7 +38,12 @@ export interface FanoutRun {
   readonly apiRssAfterBytes: number;
   /** After the messages, subscriptions still open (garbage of the subscribing burst collected by then, or not). */
   readonly apiRssAtEndBytes: number;
-  /** (the lower of the two RSS readings with subscriptions open - before) / subscribers. */
+  /** (the lower of the two RSS readings with subscriptions open - before) / subscribers: what the processes grew by, garbage included. */
+  readonly rssPerSubscription: number;
+  /**
+   * What an open subscription keeps: (heap used + external memory of both API instances after a
+   * full GC with the subscriptions open - the same before) / subscribers.
+   */
   readonly bytesPerSubscription: number;
   /**
    * Cassandra writes (mutations, from system_views.local_write_latency) per message, by table,
@@ -49,12 +55,19 @@ export interface FanoutRun {
 
 let pool: SubscriberPool | undefined;
 
+/** Heap used + external memory of the API instances after a full GC in each. */
+async function heldBytes(system: SystemInfo): Promise<number> {
+  const usages = await Promise.all(system.apiInspectPorts.map((port) => collectGarbage(port)));
+  return usages.reduce((sum, u) => sum + u.heapUsed + u.external, 0);
+}
+
 async function fanout(input: FanoutInput, parley: ParleyClient, size: number): Promise<FanoutRun> {
   const members = Array.from({ length: size }, (_, j) => `f${size}x${Date.now().toString(36)}u${j}`);
   progress(`fan-out: creating a group of ${size}`);
   const group = await parley.createGroup(members);
   const target = parley.target([group]);
   const specs = subscriptionSpecs(target, size);
+  const heldBefore = await heldBytes(input.system);
   const rssBefore = await totalRssBytes(input.system.apiPids);
   pool = SubscriberPool.start(input.workers);
   const started = now();
@@ -66,6 +79,7 @@ async function fanout(input: FanoutInput, parley: ParleyClient, size: number): P
   const expected = size - live.failed;
   await sleep(5_000);
   const rssAfter = await totalRssBytes(input.system.apiPids);
+  const heldAfter = await heldBytes(input.system);
   progress(`  ${expected} of ${size} subscriptions live in ${Math.round(subscribeMs)} ms; API RSS +${Math.round((rssAfter - rssBefore) / 1024)} KiB`);
 
   await projectorDrained(input.system, 60_000);
@@ -106,7 +120,8 @@ async function fanout(input: FanoutInput, parley: ParleyClient, size: number): P
     apiRssBeforeBytes: rssBefore,
     apiRssAfterBytes: rssAfter,
     apiRssAtEndBytes: rssAtEnd,
-    bytesPerSubscription: Math.round((Math.min(rssAfter, rssAtEnd) - rssBefore) / expected),
+    rssPerSubscription: Math.round((Math.min(rssAfter, rssAtEnd) - rssBefore) / expected),
+    bytesPerSubscription: Math.round((heldAfter - heldBefore) / expected),
     cassandraWritesPerMessage: Object.fromEntries(Object.entries(written).map(([table, n]) => [table, Math.round((n / input.messages) * 100) / 100])),
   };
 }
