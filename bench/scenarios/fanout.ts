@@ -45,6 +45,9 @@ export interface FanoutRun {
    * full GC with the subscriptions open - the same before) / subscribers.
    */
   readonly bytesPerSubscription: number;
+  /** The same, heap used and external memory (buffers) apart. */
+  readonly heapPerSubscription: number;
+  readonly externalPerSubscription: number;
   /**
    * Cassandra writes (mutations, from system_views.local_write_latency) per message, by table,
    * from before the first message until the projector has applied the last: the live lane's and
@@ -55,10 +58,10 @@ export interface FanoutRun {
 
 let pool: SubscriberPool | undefined;
 
-/** Heap used + external memory of the API instances after a full GC in each. */
-async function heldBytes(system: SystemInfo): Promise<number> {
+/** Heap used and external memory of the API instances after a full GC in each. */
+async function heldBytes(system: SystemInfo): Promise<{ heap: number; external: number }> {
   const usages = await Promise.all(system.apiInspectPorts.map((port) => collectGarbage(port)));
-  return usages.reduce((sum, u) => sum + u.heapUsed + u.external, 0);
+  return { heap: usages.reduce((sum, u) => sum + u.heapUsed, 0), external: usages.reduce((sum, u) => sum + u.external, 0) };
 }
 
 async function fanout(input: FanoutInput, parley: ParleyClient, size: number): Promise<FanoutRun> {
@@ -121,7 +124,9 @@ async function fanout(input: FanoutInput, parley: ParleyClient, size: number): P
     apiRssAfterBytes: rssAfter,
     apiRssAtEndBytes: rssAtEnd,
     rssPerSubscription: Math.round((Math.min(rssAfter, rssAtEnd) - rssBefore) / expected),
-    bytesPerSubscription: Math.round((heldAfter - heldBefore) / expected),
+    bytesPerSubscription: Math.round((heldAfter.heap + heldAfter.external - heldBefore.heap - heldBefore.external) / expected),
+    heapPerSubscription: Math.round((heldAfter.heap - heldBefore.heap) / expected),
+    externalPerSubscription: Math.round((heldAfter.external - heldBefore.external) / expected),
     cassandraWritesPerMessage: Object.fromEntries(Object.entries(written).map(([table, n]) => [table, Math.round((n / input.messages) * 100) / 100])),
   };
 }
