@@ -9,7 +9,7 @@ import {
 import type { CassandraClient as Client } from '@parley/cassandra';
 import { createKafka, KafkaEventLog } from '@parley/event-log';
 import { InboxProjection, PresenceProjection, TimelineProjection, type Projection } from '@parley/projections';
-import { createRedis, isTransientRedisError, RedisChangePublisher, RedisPresenceMembersStore, type RedisClient } from '@parley/redis';
+import { createRedis, isTransientRedisError, LiveTimelineRows, RedisChangePublisher, RedisPresenceMembersStore, type RedisClient } from '@parley/redis';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { ProjectionFeed } from './projection-feed';
 import { ProjectionRunner, type RunnerRole } from './projection-runner';
@@ -73,8 +73,10 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
 
     const store = (name: string, version: number) => new CassandraReadModelStore(this.cassandra, cassandra.keyspace, name, version);
     const presence = new RedisPresenceMembersStore(this.redis, projector.eventsTopic);
+    // The rows the partitions' writers wrote ahead (their live lane) are not written again.
+    const rowsWritten = new LiveTimelineRows(this.redis, projector.eventsTopic);
     for (const [name, create] of Object.entries({
-      timeline: (v: number) => new TimelineProjection(store('timeline', v), v),
+      timeline: (v: number) => new TimelineProjection(store('timeline', v), v, rowsWritten),
       inbox: (v: number) => new InboxProjection(store('inbox', v), v),
       presence: (v: number) => new PresenceProjection(presence, v),
     })) {

@@ -32,9 +32,10 @@ export class TimelineLiveWriter {
     private readonly versions: ServingVersions,
   ) {}
 
-  async write(messages: readonly TimelineRow[]): Promise<void> {
-    if (messages.length === 0) return;
+  /** Writes into the serving version, and returns it. */
+  async write(messages: readonly TimelineRow[]): Promise<number> {
     const { timeline } = await this.versions.get();
+    if (messages.length === 0) return timeline;
     if (this.store?.version !== timeline) {
       const store = new CassandraReadModelStore(this.client, this.keyspace, 'timeline', timeline).register(Object.values(TIMELINE_TABLES));
       this.store = { version: timeline, store };
@@ -54,5 +55,6 @@ export class TimelineLiveWriter {
     await this.store.store.write(rows);
     if (this.bucketsWritten.size + newBuckets.length > MAX_REMEMBERED_BUCKETS) this.bucketsWritten.clear();
     for (const key of newBuckets) this.bucketsWritten.add(key);
+    return timeline;
   }
 }

@@ -86,6 +86,15 @@ interface ConversationView {
  * with the checkpoint, so after a crash they are exactly as of the checkpoint and the replayed
  * events are numbered the same again.
  */
+/**
+ * Where a partition's writer wrote timeline rows ahead of the projection: every message at an
+ * offset in [from, to) has its message and bucket rows in `version` (the same cells and write
+ * times this projection writes). Null: unknown, the projection writes everything.
+ */
+export interface RowsWrittenAhead {
+  written(partition: number): Promise<{ readonly version: number; readonly from: bigint; readonly to: bigint } | null>;
+}
+
 export class TimelineProjection extends ConversationTableProjection {
   readonly name = 'timeline';
   readonly handles = new Set(['ConversationCreated', 'UserJoined', 'UserLeft', 'MessageSent'] as const);
@@ -93,7 +102,12 @@ export class TimelineProjection extends ConversationTableProjection {
   protected readonly rewrittenTables: ReadonlySet<string> = new Set([TIMELINE_TABLES.members.name, TIMELINE_TABLES.memberIndex.name]);
   private readonly views = new Map<string, ConversationView>();
 
-  constructor(store: ReadModelStore, version = 1) {
+  constructor(
+    store: ReadModelStore,
+    version = 1,
+    /** What the partitions' writers wrote ahead of this pass (their live lane, docs/adr/0009); without it, every row is written here. */
+    private readonly rowsWritten?: RowsWrittenAhead,
+  ) {
     super(store, version, TIMELINE_TABLES, true); // timeline_message_ids is read by id (TimelineReader.byId)
   }
 
@@ -146,6 +160,9 @@ export class TimelineProjection extends ConversationTableProjection {
     const changes: Change[] = [];
     const dirty = new Set<string>();
     const latestBuckets = new Map<string, RowMutation>();
+    // Messages whose rows (message and bucket) the live lane wrote into this version already.
+    const ahead = await this.rowsWritten?.written(partition).catch(() => null);
+    const writtenAhead = (at: bigint) => ahead !== null && ahead !== undefined && ahead.version === this.version && ahead.from <= at && at < ahead.to;
 
     for (const { event, position, conversationId } of events) {
       const offset = position.offset;
@@ -196,10 +213,12 @@ export class TimelineProjection extends ConversationTableProjection {
           view.lastSeq = messageSeq(view.lastSeq, seq);
           view.lastOffset = at;
           dirty.add(conversationId);
-          const [messageRow, bucketRow] = timelineMessageRows(conversationId, offset, event.data, view.lastSeq);
-          data.push(messageRow);
-          // A new bucket's row: once per chunk (the chunk's last message of the bucket writes it).
-          if (!bucketWritten) latestBuckets.set(`${conversationId}\n${bucket}`, bucketRow);
+          if (!writtenAhead(at)) {
+            const [messageRow, bucketRow] = timelineMessageRows(conversationId, offset, event.data, view.lastSeq);
+            data.push(messageRow);
+            // A new bucket's row: once per chunk (the chunk's last message of the bucket writes it).
+            if (!bucketWritten) latestBuckets.set(`${conversationId}\n${bucket}`, bucketRow);
+          }
           changes.push({ kind: 'message', conversationId, message: { id: messageId, clientMessageId, senderId, body, sentAt, partition, offset, seq: Number(view.lastSeq) } });
           break;
         }

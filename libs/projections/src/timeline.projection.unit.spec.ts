@@ -288,6 +288,20 @@ describe('TimelineProjection', () => {
       expect(bucketRows).toStrictEqual([0n, 1n]);
     });
 
+    it.each([
+      ['into this version: it writes only the others', 1, ['one', 'four']],
+      ['into another version: it writes them all', 2, ['one', 'two', 'three', 'four']],
+    ])('with rows its writer wrote ahead %s, numbering every message all the same', async (_what, version, bodies) => {
+      // Offsets 3..6: one, two, three, four; the writer's live lane wrote 4 and 5 (two, three).
+      timeline = new TimelineProjection(store, 1, { written: async (partition) => (partition === log.partition ? { version, from: 4n, to: 6n } : null) });
+      log.append(...groupWith(ALICE, BOB));
+      log.append(messageSent(BOB, 'c1', 'one'), messageSent(BOB, 'c2', 'two'), messageSent(ALICE, 'c3', 'three'), messageSent(ALICE, 'c4', 'four'));
+      await whenApplied();
+
+      expect((await messages()).map((r) => r.body)).toEqual(bodies);
+      expect(await conversation()).toMatchObject({ last_seq: 4n, last_offset: 6n });
+    });
+
     it.each([1, 2, 100])(
       'a duplicate MessageSent (same message id, later offset) appears once and takes no number (chunks of %i)',
       async (size) => {

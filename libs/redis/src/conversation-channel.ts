@@ -17,6 +17,18 @@ export interface PartitionNotifications {
   readonly partition: number;
   readonly notifications: readonly ConversationNotification[];
   readonly nextOffset: bigint;
+  /**
+   * From which offset on (up to nextOffset) every message of the partition has its timeline
+   * rows written, and into which version (see LiveTimelineRows).
+   */
+  readonly written?: { readonly version: number; readonly from: bigint };
+}
+
+/** Where the live lane wrote the timeline rows of a partition's messages: every message at an offset in [from, to) has them in `version`. */
+export interface WrittenRun {
+  readonly version: number;
+  readonly from: bigint;
+  readonly to: bigint;
 }
 
 /** One channel per conversation: an API instance hears only the conversations its subscribers follow. */
@@ -24,6 +36,8 @@ export const conversationChannel = (namespace: string, conversationId: string) =
 
 /** Per partition, the offset below which every notification was published (where a new writer resumes). */
 const publishedKey = (namespace: string, partition: number) => `parley:${namespace}:live:v1:published:${partition}`;
+/** Per partition, the run of offsets whose messages' timeline rows the live lane wrote (a hash: version, from, to). */
+const writtenKey = (namespace: string, partition: number) => `parley:${namespace}:live:v1:timeline-written:${partition}`;
 
 /** Publishes conversations' notifications; owns its connection. */
 export class RedisConversationChannels {
@@ -35,15 +49,18 @@ export class RedisConversationChannels {
   /** Publishes in order, then records how far each partition is published: one round trip. */
   async publish(batches: readonly PartitionNotifications[]): Promise<void> {
     const pipeline = this.redis.pipeline();
-    const marks = new Map<number, bigint>();
-    for (const { partition, notifications, nextOffset } of batches) {
-      for (const n of notifications) {
+    const marks = new Map<number, PartitionNotifications>();
+    for (const batch of batches) {
+      for (const n of batch.notifications) {
         const conversationId = n.kind === 'message' ? n.message.conversationId : n.conversationId;
         pipeline.publish(conversationChannel(this.namespace, conversationId), JSON.stringify(n));
       }
-      marks.set(partition, nextOffset);
+      marks.set(batch.partition, batch);
     }
-    for (const [partition, nextOffset] of marks) pipeline.set(publishedKey(this.namespace, partition), nextOffset.toString());
+    for (const [partition, { nextOffset, written }] of marks) {
+      pipeline.set(publishedKey(this.namespace, partition), nextOffset.toString());
+      if (written) pipeline.hset(writtenKey(this.namespace, partition), { version: written.version, from: written.from.toString(), to: nextOffset.toString() });
+    }
     const results = await pipeline.exec();
     const failed = results?.find(([err]) => err);
     if (failed) throw failed[0];
@@ -57,5 +74,20 @@ export class RedisConversationChannels {
   async publishedThrough(partition: number): Promise<bigint | null> {
     const value = await this.redis.get(publishedKey(this.namespace, partition));
     return value === null ? null : BigInt(value);
+  }
+}
+
+/** What the live lane says it wrote (RedisConversationChannels.publish), as the projector reads it. */
+export class LiveTimelineRows {
+  constructor(
+    private readonly redis: RedisClient,
+    private readonly namespace: string,
+  ) {}
+
+  /** The partition's run of offsets whose messages have their timeline rows written; null when unknown. */
+  async written(partition: number): Promise<WrittenRun | null> {
+    const run = await this.redis.hgetall(writtenKey(this.namespace, partition));
+    if (run.version === undefined || run.from === undefined || run.to === undefined) return null;
+    return { version: Number(run.version), from: BigInt(run.from), to: BigInt(run.to) };
   }
 }

@@ -7,7 +7,8 @@ export const LIVE_LANE = Symbol('LIVE_LANE');
 
 /** The timeline read model, written ahead of the projector. */
 export interface LiveTimeline {
-  write(messages: readonly LiveMessage[]): Promise<void>;
+  /** Writes the messages' rows into the serving version of the timeline, and says which version that is. */
+  write(messages: readonly LiveMessage[]): Promise<number>;
 }
 
 /** The conversations' channels, and how far each partition was announced. */
@@ -42,9 +43,24 @@ const dropped = new Counter({
  * have by `seq`) and nothing overtakes it, so notifications are at-least-once and in order; the
  * projector's pass writes the same rows again and stays the guarantee for the read model.
  */
+/** Notifications of one acknowledged append, waiting to be delivered. */
+interface Waiting extends PartitionNotifications {
+  /** The append's first offset. */
+  readonly firstOffset: bigint;
+  /** Whether it follows the partition's previous append delivered here, with nothing between them left out. */
+  readonly follows: boolean;
+}
+
 export class LiveLane {
   private readonly logger = new Logger(LiveLane.name);
-  private pending: PartitionNotifications[] = [];
+  private pending: Waiting[] = [];
+  /** Partitions whose next append does not follow the last one handed over (the writer said so, or a batch was dropped). */
+  private readonly interruptions = new Set<number>();
+  /**
+   * Per partition, since when the lane has written the timeline rows of every message, without a
+   * break, into which version: what it tells the projector, so that its pass skips those rows.
+   */
+  private readonly written = new Map<number, { readonly version: number; readonly from: bigint }>();
   private waiting = 0;
   private running?: Promise<void>;
   private stopped = false;
@@ -60,19 +76,31 @@ export class LiveLane {
     return this.channels.publishedThrough(partition);
   }
 
-  /** Acknowledged events of one partition, in log order: make their messages readable, then announce them. */
+  /**
+   * Acknowledged events of one partition, in log order: make their messages readable, then
+   * announce them. An append with nothing to announce (no message, no leave) claims nothing and
+   * leaves the partition's run of written rows unbroken.
+   */
   appended(partition: number, events: readonly AppendedEvent[]): void {
     const notifications = events.flatMap((e) => notificationOf(e));
     if (notifications.length === 0 || this.stopped) return;
+    const follows = !this.interruptions.delete(partition);
     if (this.waiting + notifications.length > MAX_WAITING_EVENTS) {
       // Memory stays bounded while storage or Redis is down; subscribers see the gap at the next message.
       dropped.inc(notifications.length);
       this.logger.error(`Partition ${partition}: ${notifications.length} notifications dropped (${this.waiting} waiting)`);
+      this.interruptions.add(partition);
       return;
     }
     this.waiting += notifications.length;
-    this.pending.push({ partition, notifications, nextOffset: BigInt(events.at(-1)!.position.offset) + 1n });
+    const firstOffset = BigInt(events[0].position.offset);
+    this.pending.push({ partition, notifications, nextOffset: BigInt(events.at(-1)!.position.offset) + 1n, firstOffset, follows });
     this.running ??= this.drain();
+  }
+
+  /** The partition's next append does not follow the last one (see Announcer.interrupted). */
+  interrupted(partition: number): void {
+    this.interruptions.add(partition);
   }
 
   /** Stops retrying; waits for what is being delivered. */
@@ -93,12 +121,21 @@ export class LiveLane {
     this.running = undefined;
   }
 
-  private async deliver(batches: readonly PartitionNotifications[]): Promise<void> {
+  private async deliver(batches: readonly Waiting[]): Promise<void> {
     const messages = batches.flatMap((b) => b.notifications.flatMap((n) => (n.kind === 'message' ? [n.message] : [])));
     for (let attempt = 0; !this.stopped; attempt++) {
       try {
-        await this.timeline.write(messages);
-        await this.channels.publish(batches);
+        const version = await this.timeline.write(messages);
+        // Each partition's run of written rows goes on, or starts again at this append.
+        const written = new Map(this.written);
+        const announced = batches.map((b) => {
+          const run = written.get(b.partition);
+          const from = b.follows && run?.version === version ? run.from : b.firstOffset;
+          written.set(b.partition, { version, from });
+          return { ...b, written: { version, from } };
+        });
+        await this.channels.publish(announced);
+        for (const [partition, run] of written) this.written.set(partition, run);
         return;
       } catch (err) {
         const count = batches.reduce((n, b) => n + b.notifications.length, 0);

@@ -24,21 +24,27 @@ class Recorder implements LiveTimeline, LiveChannels {
   private waiters: Array<() => void> = [];
 
   readonly calls: string[] = [];
+  /** The timeline version serving now. */
+  version = 1;
+  /** Per partition, the last run of written rows announced: `v<version> [from, to)`. */
+  readonly runs = new Map<number, string>();
 
-  async write(messages: readonly LiveMessage[]): Promise<void> {
+  async write(messages: readonly LiveMessage[]): Promise<number> {
     this.calls.push(`write ${messages.length}`);
     if (this.failures > 0) {
       this.failures--;
       throw new Error('storage down');
     }
     this.journal.push(...messages.map((m) => `row ${m.offset} seq ${m.seq}`));
+    return this.version;
   }
 
   async publish(batches: readonly PartitionNotifications[]): Promise<void> {
     this.calls.push(`publish ${batches.map((b) => b.partition).join(',')}`);
-    for (const { partition, notifications, nextOffset } of batches) {
+    for (const { partition, notifications, nextOffset, written } of batches) {
       this.journal.push(...notifications.map((n) => (n.kind === 'message' ? `message ${n.message.offset}` : `left ${n.userId} ${n.offset}`)));
       this.marks.set(partition, nextOffset);
+      if (written) this.runs.set(partition, `v${written.version} [${written.from}, ${nextOffset})`);
     }
     for (const wake of this.waiters.splice(0)) wake();
   }
@@ -96,6 +102,38 @@ describe('LiveLane', () => {
     expect(recorder.calls).toStrictEqual(['write 3', 'publish 3,5,3']);
     expect(recorder.journal).toStrictEqual(['row 10 seq 1', 'row 40 seq 7', 'row 11 seq 2', 'message 10', 'message 40', 'message 11']);
     expect([await lane.publishedThrough(3), await lane.publishedThrough(5)]).toStrictEqual([12n, 41n]);
+    await lane.stop();
+  });
+
+  it('tells the projector since when every message of the partition has its rows written, a run the appends extend', async () => {
+    const recorder = new Recorder();
+    const lane = new LiveLane(recorder, recorder);
+    lane.appended(3, [sent(10, 1), marker(11)]);
+    lane.appended(3, [marker(12)]); // nothing to announce: the run goes on over it
+    lane.appended(3, [sent(13, 2)]);
+    await recorder.until(3, 14n);
+    expect(recorder.runs.get(3)).toBe('v1 [10, 14)');
+
+    lane.appended(3, [sent(14, 3)]);
+    await recorder.until(3, 15n);
+    expect(recorder.runs.get(3)).toBe('v1 [10, 15)');
+    await lane.stop();
+  });
+
+  it('starts the run again after an interruption (a failed append may be in the log unwritten) and on another timeline version', async () => {
+    const recorder = new Recorder();
+    const lane = new LiveLane(recorder, recorder);
+    lane.appended(3, [sent(10, 1)]);
+    await recorder.until(3, 11n);
+    lane.interrupted(3);
+    lane.appended(3, [sent(12, 3)]);
+    await recorder.until(3, 13n);
+    expect(recorder.runs.get(3)).toBe('v1 [12, 13)');
+
+    recorder.version = 2; // a rebuilt version serves now
+    lane.appended(3, [sent(13, 4)]);
+    await recorder.until(3, 14n);
+    expect(recorder.runs.get(3)).toBe('v2 [13, 14)');
     await lane.stop();
   });
 

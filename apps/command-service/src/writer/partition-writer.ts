@@ -48,7 +48,13 @@ type Phase = 'reading' | 'ready' | 'fenced' | 'gone';
 
 /** Where acknowledged events go next: the live lane (docs/adr/0009). */
 export interface Announcer {
+  /** An append was acknowledged: its events, in log order. */
   appended(partition: number, events: readonly AppendedEvent[]): void;
+  /**
+   * What comes next does not follow the last append announced: an append failed (it may be in
+   * the log all the same), the writer was fenced, or it reads the partition again.
+   */
+  interrupted(partition: number): void;
 }
 
 /** Events read back while (re)reading a partition that a new writer announces again, at most. */
@@ -123,6 +129,7 @@ export class PartitionWriter {
    * read; null: unknown (Redis lost it), nothing is.
    */
   announceAgainFrom(offset: bigint | null): void {
+    this.announcer?.interrupted(this.partition);
     this.announceFrom = offset ?? undefined;
     this.unannounced = [];
   }
@@ -231,6 +238,7 @@ export class PartitionWriter {
 
   /** Forgets the state, fails what was decided on it, and reopens the partition. */
   private startOver(reason: string): void {
+    this.announcer?.interrupted(this.partition);
     const failed = new UnavailableError(`partition ${this.partition} is being reloaded from the log (${reason}); retry`);
     for (const pending of this.queued.splice(0)) pending.reject(failed);
     this.states = new Map();
@@ -243,6 +251,7 @@ export class PartitionWriter {
 
   /** Another instance opened the partition: decide nothing more until the rebalance revokes it. */
   private fenced(failed: readonly Pending[]): void {
+    this.announcer?.interrupted(this.partition);
     const fenced = new UnavailableError(`partition ${this.partition} was taken over by another command-service instance; retry`);
     for (const pending of [...failed, ...this.queued.splice(0)]) pending.reject(fenced);
     this.states = new Map();

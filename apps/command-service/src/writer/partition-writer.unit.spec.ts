@@ -76,8 +76,15 @@ function writerOn(log: ControlledLog): { writer: PartitionWriter; rereads: numbe
 /** What a writer hands the live lane: event type, offset and number, per acknowledged append. */
 class Announcements {
   readonly appends: string[][] = [];
+  /** Every append announced and every interruption, in order. */
+  readonly journal: string[] = [];
   appended(_partition: number, events: readonly AppendedEvent[]): void {
-    this.appends.push(events.map((e) => `${e.event.type}@${e.position.offset}${e.event.type === 'MessageSent' ? `#${e.seq ?? e.event.data.seq}` : ''}`));
+    const append = events.map((e) => `${e.event.type}@${e.position.offset}${e.event.type === 'MessageSent' ? `#${e.seq ?? e.event.data.seq}` : ''}`);
+    this.appends.push(append);
+    this.journal.push(append.join(' '));
+  }
+  interrupted(): void {
+    this.journal.push('interrupted');
   }
 }
 
@@ -175,6 +182,19 @@ describe('PartitionWriter', () => {
     expect(retried.events).toHaveLength(1);
     expect(retried.positions[0].offset).toBe('3');
     expect((await readToEnd(log)).map((e) => e.event.type)).toEqual(['ConversationCreated', 'UserJoined', 'UserJoined', 'MessageSent']);
+  });
+
+  it('tells the live lane that what follows a failed append does not follow the last announced one', async () => {
+    const log = new ControlledLog(4);
+    const announced = new Announcements();
+    const writer = new PartitionWriter(log.partitionFor(GROUP), { reopen: () => void open(writer, log) }, undefined, announced);
+    await open(writer, log);
+    await writer.decide(create(), meta('alice'), 1000);
+    log.failNext = new Error('broker gone');
+    await expect(writer.decide(send('m1'), meta('alice'), 1000)).rejects.toBeInstanceOf(UnavailableError);
+    await writer.decide(send('m2'), meta('alice'), 1000);
+
+    expect(announced.journal.slice(-3)).toEqual(['ConversationCreated@0 UserJoined@1 UserJoined@2', 'interrupted', 'MessageSent@3#1']);
   });
 
   it('once a newer writer opened the partition, fails its commands and appends nothing more', async () => {
