@@ -98,6 +98,11 @@ export interface EventStream extends AsyncIterable<RecordedEvent> {
   progress(): ReadProgress | undefined;
   /** The resume point just after the last event delivered; undefined until the read has started. */
   position(): EventsPosition | undefined;
+  /**
+   * Whether the next `next()` is answered without waiting for the log: an event is at hand, or the
+   * read is over. A writer can gather what is at hand and flush before it would wait.
+   */
+  ready(): boolean;
   /** Stops the log consumers and ends the iteration (a pending `next()` resolves done). Idempotent. */
   close(): Promise<void>;
 }
@@ -245,6 +250,13 @@ class EventReader implements EventStream {
     for (const [partition, start] of this.startOffsets) position.set(partition, start.toString());
     for (const head of this.heads) position.set(head.partition, head.deliveredUpTo.toString());
     return position;
+  }
+
+  ready(): boolean {
+    if (this.failure || this.closed) return true;
+    if (!this.started) return false;
+    if (this.options.limit !== undefined && this.delivered >= this.options.limit) return true;
+    return this.pickNext() !== 'wait';
   }
 
   close(): Promise<void> {
