@@ -23,6 +23,7 @@ const swc: [string, Record<string, unknown>] = [
 
 const moduleNameMapper = {
   '^@parley/event-log/testing$': '<rootDir>/libs/event-log/src/testing',
+  '^@parley/proto/events$': '<rootDir>/libs/proto/src/events',
   '^@parley/(domain|event-log|cassandra|redis|config|testing|proto|projections)$': '<rootDir>/libs/$1/src',
 };
 

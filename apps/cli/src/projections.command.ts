@@ -1,5 +1,10 @@
 import type { Command } from 'commander';
-import { listProjections, rebuildProjection, showStatus, withCatalog, type ProjectionsIo } from './projections';
+import type * as Projections from './projections';
+import type { ProjectionsIo } from './projections';
+
+/** The projections commands and Cassandra's driver load only when one of them runs: `parley replay` starts without them. */
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const load = async (): Promise<typeof Projections> => require('./projections');
 
 const ENVIRONMENT = '\nEnvironment: CASSANDRA_CONTACT_POINTS, CASSANDRA_LOCAL_DC, CASSANDRA_KEYSPACE (where the projector keeps its catalog).';
 
@@ -14,14 +19,20 @@ export function registerProjectionsCommands(program: Command, io: ProjectionsIo 
     .command('list')
     .description('One line per projection: serving version, state, events processed, lag, rebuild progress.')
     .option('--json', 'print JSON instead of a table')
-    .action((options: { json?: boolean }) => withCatalog((catalog) => listProjections(catalog, io, options.json)));
+    .action(async (options: { json?: boolean }) => {
+      const { withCatalog, listProjections } = await load();
+      return withCatalog((catalog) => listProjections(catalog, io, options.json));
+    });
 
   projections
     .command('status')
     .argument('[name]', 'a projection (timeline, inbox, presence); all when omitted')
     .description('Version, state, events processed, lag in events and seconds, rebuild progress, last error.')
     .option('--json', 'print JSON')
-    .action((name: string | undefined, options: { json?: boolean }) => withCatalog((catalog) => showStatus(catalog, io, name, options.json)));
+    .action(async (name: string | undefined, options: { json?: boolean }) => {
+      const { withCatalog, showStatus } = await load();
+      return withCatalog((catalog) => showStatus(catalog, io, name, options.json));
+    });
 
   projections
     .command('rebuild')
@@ -33,7 +44,10 @@ export function registerProjectionsCommands(program: Command, io: ProjectionsIo 
     )
     .option('--detach', 'return once the rebuild is requested')
     .addHelpText('after', `\nExamples:\n  $ parley projections rebuild timeline\n  $ parley projections rebuild inbox --detach && parley projections status inbox${ENVIRONMENT}\nExit codes: 0 switched (or requested, with --detach), 1 refused or failed, 2 bad command line.`)
-    .action((name: string, options: { detach?: boolean }) => withCatalog((catalog) => rebuildProjection(catalog, io, name, { detach: options.detach })));
+    .action(async (name: string, options: { detach?: boolean }) => {
+      const { withCatalog, rebuildProjection } = await load();
+      return withCatalog((catalog) => rebuildProjection(catalog, io, name, { detach: options.detach }));
+    });
 
   return projections;
 }

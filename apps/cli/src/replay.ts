@@ -1,5 +1,5 @@
 import { CONVERSATION_EVENT_TYPES, isConversationEventType, isConversationId, type ConversationEventType } from '@parley/domain';
-import { EVENT_RECORD_COLUMNS, readEvents, toEventRecord, type EventLog, type EventRecord, type ReadProgress, type RecordedEvent } from '@parley/event-log';
+import { EVENT_RECORD_COLUMNS, readEvents, toEventRecord, type EventLog, type EventRecord, type EventStream, type ReadProgress, type RecordedEvent } from '@parley/event-log';
 import { stringify } from 'csv-stringify';
 import { Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -83,9 +83,24 @@ export function parseReplayOptions(raw: RawReplayOptions): ReplayOptions & { out
   return { from, to, types, conversationId, format, follow, ...(raw.output === undefined ? {} : { output: raw.output }) };
 }
 
-/** One JSON object per line. */
-export async function* ndjsonLines(records: AsyncIterable<EventRecord>): AsyncGenerator<string> {
-  for await (const record of records) yield `${JSON.stringify(record)}\n`;
+/** Characters of NDJSON handed to the output at once at most. */
+const NDJSON_CHUNK_CHARS = 64 * 1024;
+
+/**
+ * One JSON object per line, handed on in chunks of the lines at hand: a chunk goes out when it is
+ * full or when the next event is not yet read (so a followed log's events are written at once).
+ * A stream write per line cost more than reading the event.
+ */
+export async function* ndjsonChunks(stream: EventStream): AsyncGenerator<string> {
+  let chunk = '';
+  for await (const event of stream) {
+    chunk += `${JSON.stringify(toEventRecord(event))}\n`;
+    if (chunk.length >= NDJSON_CHUNK_CHARS || !stream.ready()) {
+      yield chunk;
+      chunk = '';
+    }
+  }
+  if (chunk !== '') yield chunk;
 }
 
 /** A header row, then one row per record in EVENT_RECORD_COLUMNS order; payload as a JSON string. RFC 4180 quoting. */
@@ -136,11 +151,10 @@ export async function runReplay(options: ReplayOptions, log: EventLog, output: W
   };
   const timer = onProgress ? setInterval(report, progressIntervalMs) : undefined;
   try {
-    const records = recordsOf(stream);
     if (options.format === 'csv') {
-      await pipeline(Readable.from(records), csvStringifier(), output);
+      await pipeline(Readable.from(recordsOf(stream)), csvStringifier(), output);
     } else {
-      await pipeline(Readable.from(ndjsonLines(records)), output);
+      await pipeline(Readable.from(ndjsonChunks(stream), { highWaterMark: 1 }), output);
     }
     report();
     return { events: stream.progress()?.delivered ?? 0 };

@@ -1,5 +1,5 @@
 import { isConversationEventType, type ConversationEvent } from '@parley/domain';
-import { events as pb } from '@parley/proto';
+import { events as pb } from '@parley/proto/events';
 import type { EventMetadata, NewEvent } from './event-log.port';
 
 /** Version of the payloads' meaning; the wire format itself only ever grows (proto/README.md). */

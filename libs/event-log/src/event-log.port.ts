@@ -91,7 +91,12 @@ export interface EventLog {
   endOffsets(): Promise<PartitionOffsets>;
   /** Per partition, the first offset whose record timestamp is >= the given time (the end offset if none). */
   offsetsForTime(timestampMs: number): Promise<PartitionOffsets>;
-  /** Delivers batches in log order per partition; the next batch of a partition waits for the handler. */
+  /**
+   * Delivers batches in log order per partition; the next batch of a partition waits for the
+   * handler, and only that partition waits: handlers of different partitions may run at the same
+   * time, and one that is slow (or waits for room) does not hold back the others. `stop()` and
+   * `done` wait for the handlers still running.
+   */
   consume(options: ConsumeOptions, handler: (batch: EventBatch) => Promise<void>): Promise<EventConsumer>;
   /**
    * Joins the group of writers sharing the partitions (docs/adr/0008): each partition has one

@@ -75,7 +75,7 @@ export interface ReadEventsOptions {
   readonly follow?: boolean;
   /** Resume where an earlier read's `position()` was (from and the filters still apply). */
   readonly after?: EventsPosition;
-  /** Stop after this many events; a bounded read then needs only one log consumer. */
+  /** Stop after this many events. */
   readonly limit?: number;
   /** Events held per partition before that partition's consumer waits (default 256). */
   readonly bufferSize?: number;
@@ -98,6 +98,11 @@ export interface EventStream extends AsyncIterable<RecordedEvent> {
   progress(): ReadProgress | undefined;
   /** The resume point just after the last event delivered; undefined until the read has started. */
   position(): EventsPosition | undefined;
+  /**
+   * Whether the next `next()` is answered without waiting for the log: an event is at hand, or the
+   * read is over. A writer can gather what is at hand and flush before it would wait.
+   */
+  ready(): boolean;
   /** Stops the log consumers and ends the iteration (a pending `next()` resolves done). Idempotent. */
   close(): Promise<void>;
 }
@@ -113,10 +118,10 @@ const DEFAULT_BUFFER_SIZE = 256;
  * caught up with the end offsets of the start, live events go out as they arrive (an idle
  * partition cannot hold the others back), still in log order per partition.
  *
- * Memory stays flat for any range: each partition has a bounded buffer, and its consumer waits
- * while that buffer is full. One consumer per partition, because kafkajs hands every partition of
- * a fetch to one handler in turn: a handler waiting for room would hold back the partition the
- * merge is waiting for. A read with a `limit` (a page) needs no waiting, so it uses one consumer.
+ * Memory stays flat for any range: each partition has a bounded buffer, and the handler of a
+ * partition's batch waits while that buffer is full. One log consumer reads every partition: a
+ * plain read's handler waiting for room holds back only its own partition (EventLog.consume), so
+ * the partition the merge is waiting for goes on being fetched.
  */
 export function readEvents(log: EventLog, options: ReadEventsOptions = {}): EventStream {
   return new EventReader(log, options);
@@ -179,7 +184,6 @@ class EventReader implements EventStream {
   private readonly fromMs: number | undefined;
   private readonly toMs: number | undefined;
   private readonly bufferSize: number;
-  private readonly sharedConsumer: boolean;
   private heads: PartitionHead[] = [];
   private readonly headOf = new Map<number, PartitionHead>();
   private startOffsets = new Map<number, bigint>();
@@ -189,7 +193,7 @@ class EventReader implements EventStream {
   private failure: { error: unknown } | undefined;
   private delivered = 0;
   private wakeMerge: (() => void) | undefined;
-  private readonly consumers: Promise<EventConsumer>[] = [];
+  private consumer: Promise<EventConsumer> | undefined;
   private closing: Promise<void> | undefined;
 
   constructor(
@@ -204,9 +208,7 @@ class EventReader implements EventStream {
     if (!(Number.isInteger(bufferSize) && bufferSize >= 1)) throw new EventsQueryError('bufferSize', 'bufferSize must be a whole number >= 1');
     this.fromMs = from?.getTime();
     this.toMs = to?.getTime();
-    this.sharedConsumer = limit !== undefined && !follow;
-    // With one consumer the handler must never wait (see readEvents); no partition needs more than `limit`.
-    this.bufferSize = this.sharedConsumer ? Math.max(bufferSize, limit!) : bufferSize;
+    this.bufferSize = bufferSize;
   }
 
   [Symbol.asyncIterator](): AsyncIterator<RecordedEvent> {
@@ -250,13 +252,20 @@ class EventReader implements EventStream {
     return position;
   }
 
+  ready(): boolean {
+    if (this.failure || this.closed) return true;
+    if (!this.started) return false;
+    if (this.options.limit !== undefined && this.delivered >= this.options.limit) return true;
+    return this.pickNext() !== 'wait';
+  }
+
   close(): Promise<void> {
     this.closing ??= (async () => {
       this.closed = true;
       for (const head of this.heads) head.wake();
       this.notify();
-      const consumers = await Promise.allSettled(this.consumers);
-      await Promise.all(consumers.map((c) => (c.status === 'fulfilled' ? c.value.stop().catch(() => undefined) : undefined)));
+      const consumer = await this.consumer?.catch(() => undefined);
+      await consumer?.stop().catch(() => undefined);
     })();
     return this.closing;
   }
@@ -311,16 +320,12 @@ class EventReader implements EventStream {
 
     const reading = this.heads.filter((head) => !head.finished);
     if (reading.length === 0) return;
-    const groups = this.sharedConsumer ? [reading] : reading.map((head) => [head]);
-    for (const group of groups) {
-      const partitions = new Set(group.map((head) => head.partition));
-      const consumer = log.consume(this.rangeOf(ends, group), (batch) => (partitions.has(batch.partition) ? this.accept(batch) : Promise.resolve()));
-      this.consumers.push(consumer);
-      consumer.then(
-        (c) => c.done.then(() => this.onConsumerEnded(group), (err) => this.fail(err)),
-        (err) => this.fail(err),
-      );
-    }
+    const consumer = log.consume(this.rangeOf(ends, reading), (batch) => this.accept(batch));
+    this.consumer = consumer;
+    consumer.then(
+      (c) => c.done.then(() => this.onConsumerEnded(reading), (err) => this.fail(err)),
+      (err) => this.fail(err),
+    );
   }
 
   /** The consume range of some partitions; every other partition starts (and, when bounded, stops) at its end. */

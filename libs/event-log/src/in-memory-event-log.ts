@@ -180,6 +180,8 @@ class MemoryConsumer implements EventConsumer {
   private stopped = false;
   private failure: unknown;
   private delivering: Promise<void> = Promise.resolve();
+  /** A plain read's partitions whose handler is running: only they wait. */
+  private readonly handling = new Map<number, Promise<void>>();
   private sleeping?: () => void;
 
   constructor(
@@ -232,7 +234,7 @@ class MemoryConsumer implements EventConsumer {
     while (!this.stopped) {
       let delivered = false;
       for (const partition of [...this.held].sort((a, b) => a - b)) {
-        if (this.stopped || !this.held.has(partition)) continue;
+        if (this.stopped || !this.held.has(partition) || this.handling.has(partition)) continue;
         const records = this.partitions[partition];
         const start = this.next.get(partition)!;
         const upTo = Math.min(records.length, this.end(partition));
@@ -241,7 +243,25 @@ class MemoryConsumer implements EventConsumer {
         this.next.set(partition, upTo);
         const generation = this.generation;
         const held: PartitionHeld = async () => !this.stopped && this.generation === generation;
-        this.delivering = this.handler({ partition, events, highWatermark: String(records.length), nextOffset: String(upTo) }, held);
+        const batch = { partition, events, highWatermark: String(records.length), nextOffset: String(upTo) };
+        delivered = true;
+        if (!this.group) {
+          // As Kafka's plain reads: only this partition waits for its handler.
+          const handling = this.handler(batch, held).then(
+            () => undefined,
+            (err: unknown) => {
+              this.failure ??= err;
+              void this.stop();
+            },
+          );
+          this.handling.set(partition, handling);
+          void handling.finally(() => {
+            this.handling.delete(partition);
+            this.wake();
+          });
+          continue;
+        }
+        this.delivering = this.handler(batch, held);
         try {
           await this.delivering;
         } catch (err) {
@@ -251,11 +271,11 @@ class MemoryConsumer implements EventConsumer {
         } finally {
           this.delivering = Promise.resolve();
         }
-        delivered = true;
       }
       if (this.until && this.partitions.every((_, p) => (this.next.get(p) ?? this.from(p)) >= this.end(p))) break;
       if (!delivered && !this.stopped) await new Promise<void>((resolve) => (this.sleeping = resolve));
     }
+    await Promise.all(this.handling.values());
     if (this.failure) throw this.failure;
   }
 }

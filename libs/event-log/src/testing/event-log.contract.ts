@@ -105,6 +105,36 @@ export function describeEventLogContract(name: string, setup: () => Promise<Even
       }
     });
 
+    it('holds back only the partition whose handler is still running', async () => {
+      // The slow partition comes first: a consumer handing partitions over in turn would never reach the other.
+      const [slow, ...others] = Array.from({ length: 20 }, (_, i) => `g_contractholdback${i.toString().padStart(9, '0')}`).sort(
+        (a, b) => log.partitionFor(a) - log.partitionFor(b),
+      );
+      const fast = others.find((c) => log.partitionFor(c) !== log.partitionFor(slow))!;
+      await log.append(slow, [messageSent(slow, 's1')]);
+      await log.append(fast, [messageSent(fast, 'f1')]);
+      const seen: string[] = [];
+      let release!: () => void;
+      const released = new Promise<void>((resolve) => (release = resolve));
+      const consumer = await log.consume({ from: 'earliest', until: await log.endOffsets() }, async (batch) => {
+        seen.push(...bodies(batch.events, fast));
+        if (batch.partition === log.partitionFor(slow)) {
+          await released;
+          seen.push(...bodies(batch.events, slow));
+        }
+      });
+      try {
+        await waitFor('the other partition to be read while one handler waits', () => seen.includes('f1'), { timeoutMs: 30_000 });
+        expect(seen).not.toContain('s1');
+        release();
+        await consumer.done;
+        expect(seen).toContain('s1');
+      } finally {
+        release();
+        await consumer.stop();
+      }
+    });
+
     it('rejects `done` when the handler throws, and stops', async () => {
       const conversation = 'g_contractfail0000000000000';
       await log.append(conversation, [messageSent(conversation, 'boom')]);
