@@ -33,16 +33,6 @@ const dropped = new Counter({
   help: 'Appended events the live lane gave up announcing (storage or Redis down too long); subscribers fill the gap from the timeline',
 });
 
-/**
- * The inline projection of the partitions' writers (docs/adr/0009): once an append is
- * acknowledged, its messages are written to the timeline and then published on their
- * conversations' channels, in log order, with no second pass through Kafka. One delivery at a
- * time: what is acknowledged meanwhile, on any partition, goes together in the next one (one
- * timeline write, one Redis round trip), so the lane's cost per message falls as the rate
- * rises. A failed write or publish is retried (both are idempotent; subscribers drop what they
- * have by `seq`) and nothing overtakes it, so notifications are at-least-once and in order; the
- * projector's pass writes the same rows again and stays the guarantee for the read model.
- */
 /** Notifications of one acknowledged append, waiting to be delivered. */
 interface Waiting extends PartitionNotifications {
   /** The append's first offset. */
@@ -51,6 +41,20 @@ interface Waiting extends PartitionNotifications {
   readonly follows: boolean;
 }
 
+/**
+ * The inline projection of the partitions' writers (docs/adr/0009): once an append is
+ * acknowledged, its messages are written to the timeline and then published on their
+ * conversations' channels, in log order, with no second pass through Kafka. One delivery at a
+ * time: what is acknowledged meanwhile, on any partition, goes together in the next one (one
+ * timeline write, one Redis round trip), so the lane's cost per message falls as the rate
+ * rises. A failed write or publish is retried (both are idempotent; subscribers drop what they
+ * have by `seq`) and nothing overtakes it, so notifications are at-least-once and in order.
+ *
+ * With each partition's mark it records since which offset every message it delivered, without
+ * a break, has its rows in which timeline version; the projector writes no row inside that run
+ * and every row outside it (a writer that died before announcing, a failed append that landed
+ * all the same, another version): it stays the guarantee for the read model.
+ */
 export class LiveLane {
   private readonly logger = new Logger(LiveLane.name);
   private pending: Waiting[] = [];
