@@ -100,6 +100,18 @@ export class ConversationReader {
    * those conversations, ordered here; a page costs O(the user's conversations), not O(limit).
    */
   async inboxPage(userId: string, limit: number, after?: InboxPosition): Promise<InboxPage> {
+    const ordered = (await this.withHeads(await this.entryRows(userId))).sort((a, b) => (isAfter(a, b) ? 1 : isAfter(b, a) ? -1 : 0));
+    const rest = after ? ordered.filter((r) => isAfter(r, after)) : ordered;
+    return { entries: rest.slice(0, limit), hasNextPage: rest.length > limit };
+  }
+
+  /** The conversations in the user's inbox (the user is a member of). */
+  async inboxConversationIds(userId: string): Promise<string[]> {
+    return (await this.entryRows(userId)).map((r) => r.get('conversation_id') as string);
+  }
+
+  /** Every entry of the user: one partition, read in pages. */
+  private async entryRows(userId: string): Promise<types.Row[]> {
     const rows: types.Row[] = [];
     let pageState: string | undefined;
     do {
@@ -111,9 +123,7 @@ export class ConversationReader {
       rows.push(...result.rows);
       pageState = result.pageState ?? undefined;
     } while (pageState);
-    const ordered = (await this.withHeads(rows)).sort((a, b) => (isAfter(a, b) ? 1 : isAfter(b, a) ? -1 : 0));
-    const rest = after ? ordered.filter((r) => isAfter(r, after)) : ordered;
-    return { entries: rest.slice(0, limit), hasNextPage: rest.length > limit };
+    return rows;
   }
 
   /**

@@ -215,9 +215,11 @@ export class InboxProjection extends ConversationTableProjection {
     };
   }
 
-  /** The conversation's new head reaches every member's inbox: a change each (published, not stored). */
-  private announce(conversationId: string, members: ReadonlyMap<string, bigint>, changes: Change[]): void {
-    for (const userId of members.keys()) changes.push({ kind: 'inbox', userId, conversationId, removed: false });
+  /** The conversation's new head reaches every member's inbox: one change for all of them, once per chunk (published, not stored). */
+  private announce(conversationId: string, changes: Change[], announced: Set<string>): void {
+    if (announced.has(conversationId)) return;
+    announced.add(conversationId);
+    changes.push({ kind: 'inbox-head', conversationId });
   }
 
   protected async plan(_partition: number, events: readonly RecordedEvent[], nextOffset: string, { startedEmpty }: PlanContext): Promise<ChunkPlan> {
@@ -228,6 +230,8 @@ export class InboxProjection extends ConversationTableProjection {
     const changes: Change[] = [];
     /** Conversations whose head changed: written once, with the checkpoint. */
     const dirty = new Set<string>();
+    /** Conversations whose head change is announced in this chunk already. */
+    const announced = new Set<string>();
 
     for (const { event, position, conversationId } of events) {
       const { offset } = position;
@@ -256,7 +260,8 @@ export class InboxProjection extends ConversationTableProjection {
           // That is their marker now: a later marker must not move it backward (storage does
           // not have it before the end of the chunk; without this the outcome depended on chunking).
           c.reads.set(userId, c.lastOffset ?? -1n);
-          this.announce(conversationId, members, changes);
+          changes.push({ kind: 'inbox', userId, conversationId, removed: false }); // the newcomer's entry
+          this.announce(conversationId, changes, announced);
           break;
         }
         case 'UserLeft': {
@@ -283,7 +288,7 @@ export class InboxProjection extends ConversationTableProjection {
           dirty.add(conversationId);
           data.push({ table: INBOX_TABLES.seqs.name, key: { conversation_id: conversationId, bucket: bucketOf(offset), offset: at }, values: { seq: c.lastSeq }, writeTime: writeTimeOf(offset) });
           c.recent.push([at, c.lastSeq]);
-          this.announce(conversationId, members, changes);
+          this.announce(conversationId, changes, announced);
           // Sending reads the conversation up to one's own message.
           if (members.has(senderId)) {
             data.push(this.entry(senderId, conversationId, c.lastSeq, at, offset));

@@ -19,7 +19,10 @@ export type Change =
       };
     }
   | { readonly kind: 'members'; readonly conversationId: string; readonly userIds: readonly string[] }
-  | { readonly kind: 'inbox'; readonly userId: string; readonly conversationId: string; readonly removed: boolean };
+  /** One member's own inbox entry changed: joined (it appears), left (removed), or moved its read marker. */
+  | { readonly kind: 'inbox'; readonly userId: string; readonly conversationId: string; readonly removed: boolean }
+  /** The conversation's head (last message, activity) changed: every member's entry shows it; one change, whatever the number of members. */
+  | { readonly kind: 'inbox-head'; readonly conversationId: string };
 
 /**
  * A named, versioned read model built from the log (Marten/emmett style). Storage is per

@@ -13,6 +13,7 @@ import type { PresenceView } from '../presence';
 
 export type { LiveMessage } from '@parley/redis';
 export type InboxChange = Extract<Change, { kind: 'inbox' }>;
+export type InboxHeadChange = Extract<Change, { kind: 'inbox-head' }>;
 /** What a conversation's followers hear: its notifications, and `resync` after Redis was out of reach (some may be lost). */
 export type ConversationSignal = ConversationNotification | { readonly kind: 'resync' };
 
@@ -22,6 +23,7 @@ export const presenceChannel = (namespace: string) => `parley:${namespace}:onlin
 interface Topics {
   conversation: ConversationSignal;
   inbox: InboxChange;
+  'inbox-head': InboxHeadChange;
   presence: PresenceView;
 }
 type Topic = keyof Topics;
@@ -87,7 +89,10 @@ export class LiveUpdates {
 
   private dispatch(notification: ChangeNotification): void {
     if (notification.projection !== 'inbox') return;
-    for (const change of notification.changes) if (change.kind === 'inbox') this.emit('inbox', change.userId, change);
+    for (const change of notification.changes) {
+      if (change.kind === 'inbox') this.emit('inbox', change.userId, change);
+      else if (change.kind === 'inbox-head') this.emit('inbox-head', change.conversationId, change);
+    }
   }
 
   private emit<T extends Topic>(topic: T, key: string, value: Topics[T]): void {
@@ -132,13 +137,6 @@ export class LiveUpdates {
   private unfollow(conversationId: string): void {
     this.followed.delete(conversationId);
     this.subscriber.unsubscribe(conversationChannel(this.namespace, conversationId)).catch(() => undefined);
-  }
-
-  /** The updates as an async iterator (for a subscription); stops listening when returned. */
-  iterate<T extends Exclude<Topic, 'conversation'>>(topic: T, key: string): PushIterator<Topics[T]> {
-    const iterator: PushIterator<Topics[T]> = new PushIterator(() => stop());
-    const stop = this.listen(topic, key, (value) => iterator.push(value));
-    return iterator;
   }
 }
 

@@ -1,8 +1,8 @@
 import { requireViewer, type ApiContext } from '../api-context';
 import type { ResolverKit } from '../graphql/resolver-kit';
-import { mapIterator } from '../live/live-updates';
+import { inboxFeed } from '../live/inbox-feed';
 
-/** `inboxUpdated`: the viewer's inbox entries as they change. */
+/** `inboxUpdated`: the viewer's inbox entries as they change (live/inbox-feed). */
 export function inboxUpdatedSubscription({ api, inboxEntryNode }: ResolverKit) {
   return {
     Subscription: {
@@ -10,11 +10,14 @@ export function inboxUpdatedSubscription({ api, inboxEntryNode }: ResolverKit) {
         resolve: (entry: unknown) => entry,
         subscribe: (_: unknown, __: unknown, context: ApiContext) => {
           const viewer = requireViewer(context);
-          // Removals (the user left) are not sent: an InboxEntry cannot describe them.
-          return mapIterator(api.live.iterate('inbox', viewer.userId), async (change) => {
-            if (change.removed) return undefined;
-            const [record] = await api.read((r) => r.conversations.inboxEntries(viewer.userId, [change.conversationId]));
-            return record ? inboxEntryNode(context, record) : undefined;
+          return inboxFeed({
+            live: api.live,
+            userId: viewer.userId,
+            conversationIds: () => api.read((r) => r.conversations.inboxConversationIds(viewer.userId)),
+            toPayload: async (conversationId) => {
+              const [record] = await api.read((r) => r.conversations.inboxEntries(viewer.userId, [conversationId]));
+              return record ? inboxEntryNode(context, record) : undefined;
+            },
           });
         },
       },
