@@ -28,16 +28,29 @@ export function createContext(api: ApiService, authorization: unknown): ApiConte
       authError = err instanceof AuthenticationError ? err.message : 'Invalid token';
     }
   }
+  // Each loader is made when first used: a subscription keeps its context while it is open.
+  let conversations: ApiContext['conversations'] | undefined;
+  let viewerIsMember: ApiContext['viewerIsMember'] | undefined;
+  let members: ApiContext['members'] | undefined;
+  let presence: ApiContext['presence'] | undefined;
   return {
     viewer,
     authError,
-    conversations: new DataLoader((ids) => api.conversationRecords(ids)),
-    viewerIsMember: new DataLoader((ids) =>
-      viewer ? api.read((r) => Promise.all(ids.map((id) => r.conversations.isMember(id, viewer!.userId)))) : Promise.resolve(ids.map(() => false)),
-    ),
-    members: new DataLoader((ids) => api.read((r) => Promise.all(ids.map((id) => r.conversations.members(id))))),
+    get conversations() {
+      return (conversations ??= new DataLoader((ids) => api.conversationRecords(ids)));
+    },
+    get viewerIsMember() {
+      return (viewerIsMember ??= new DataLoader((ids) =>
+        viewer ? api.read((r) => Promise.all(ids.map((id) => r.conversations.isMember(id, viewer!.userId)))) : Promise.resolve(ids.map(() => false)),
+      ));
+    },
+    get members() {
+      return (members ??= new DataLoader((ids) => api.read((r) => Promise.all(ids.map((id) => r.conversations.members(id))))));
+    },
     // One Redis round trip for all members' presence in a response.
-    presence: new DataLoader((userIds) => api.presence.of(userIds)),
+    get presence() {
+      return (presence ??= new DataLoader((userIds) => api.presence.of(userIds)));
+    },
   };
 }
 

@@ -45,6 +45,8 @@ export function attachGraphqlWs(app: INestApplication, api: ApiService, schemaPa
           ctx.extra.socket.close(CloseCode.Unauthorized, apiContext.authError ?? 'Unauthorized');
           return false;
         }
+        // The upgrade request (its headers, its socket's parser state) is not needed again: not kept for the socket's lifetime.
+        delete (ctx.extra as { request?: unknown }).request;
         ctx.extra.presenceField = await api.presence.connected(viewer.userId);
         apiMetrics.socketsOpen.inc();
         const exp = viewer.expiresAt;
