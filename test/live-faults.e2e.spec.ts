@@ -1,4 +1,4 @@
-import { buildApps, freePort, REPO_ROOT, startBuiltApp, uniqueName, waitFor } from '@parley/testing';
+import { buildApps, freePort, GiveUp, REPO_ROOT, startBuiltApp, uniqueName, waitFor } from '@parley/testing';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { connect } from 'node:net';
@@ -113,16 +113,18 @@ class Sender {
     return body.data.sendMessage;
   }
 
-  private async sendUntilAcknowledged(conversationId: string, sender: string, clientMessageId: string, n: number): Promise<Sent> {
-    for (let attempt = n; ; attempt++) {
-      try {
-        return await this.send(conversationId, sender, clientMessageId, attempt);
-      } catch {
-        this.failures++;
-        if (this.stopping && attempt > n + 200) throw new Error(`${clientMessageId} was never acknowledged`);
-        await new Promise((resolve) => setTimeout(resolve, 200)); // retry pacing
-      }
-    }
+  private sendUntilAcknowledged(conversationId: string, sender: string, clientMessageId: string, n: number): Promise<Sent> {
+    let attempt = n;
+    return waitFor(
+      `${clientMessageId} to be acknowledged`,
+      () =>
+        this.send(conversationId, sender, clientMessageId, attempt++).catch((err: unknown) => {
+          this.failures++;
+          if (this.stopping) throw new GiveUp(`${clientMessageId} was never acknowledged: ${(err as Error).message}`);
+          throw err;
+        }),
+      { timeoutMs: 180_000, intervalMs: 200 },
+    );
   }
 }
 

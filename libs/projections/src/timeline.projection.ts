@@ -87,12 +87,19 @@ interface ConversationView {
  * events are numbered the same again.
  */
 /**
- * Where a partition's writer wrote timeline rows ahead of the projection: every message at an
- * offset in [from, to) has its message and bucket rows in `version` (the same cells and write
- * times this projection writes). Null: unknown, the projection writes everything.
+ * Timeline rows a partition's writer wrote ahead of the projection: every message at an offset
+ * in [from, to) has its message and bucket rows in `version` (the same cells and write times
+ * this projection writes).
  */
+export interface WrittenRun {
+  readonly version: number;
+  readonly from: bigint;
+  readonly to: bigint;
+}
+
+/** Where each partition's writer wrote rows ahead (its live lane); null: unknown, the projection writes everything. */
 export interface RowsWrittenAhead {
-  written(partition: number): Promise<{ readonly version: number; readonly from: bigint; readonly to: bigint } | null>;
+  written(partition: number): Promise<WrittenRun | null>;
 }
 
 export class TimelineProjection extends ConversationTableProjection {
@@ -162,7 +169,8 @@ export class TimelineProjection extends ConversationTableProjection {
     const latestBuckets = new Map<string, RowMutation>();
     // Messages whose rows (message and bucket) the live lane wrote into this version already.
     const ahead = await this.rowsWritten?.written(partition).catch(() => null);
-    const writtenAhead = (at: bigint) => ahead !== null && ahead !== undefined && ahead.version === this.version && ahead.from <= at && at < ahead.to;
+    const run = ahead?.version === this.version ? ahead : null;
+    const writtenAhead = (at: bigint) => run !== null && run.from <= at && at < run.to;
 
     for (const { event, position, conversationId } of events) {
       const offset = position.offset;

@@ -1,4 +1,4 @@
-import type { Change } from '@parley/projections';
+import type { Change, RowsWrittenAhead, WrittenRun } from '@parley/projections';
 import type { RedisClient } from './redis-client';
 
 /** A message as subscribers receive it: rendered, numbered, readable in the timeline already. */
@@ -21,14 +21,7 @@ export interface PartitionNotifications {
    * From which offset on (up to nextOffset) every message of the partition has its timeline
    * rows written, and into which version (see LiveTimelineRows).
    */
-  readonly written?: { readonly version: number; readonly from: bigint };
-}
-
-/** Where the live lane wrote the timeline rows of a partition's messages: every message at an offset in [from, to) has them in `version`. */
-export interface WrittenRun {
-  readonly version: number;
-  readonly from: bigint;
-  readonly to: bigint;
+  readonly written: Omit<WrittenRun, 'to'>;
 }
 
 /** One channel per conversation: an API instance hears only the conversations its subscribers follow. */
@@ -59,7 +52,7 @@ export class RedisConversationChannels {
     }
     for (const [partition, { nextOffset, written }] of marks) {
       pipeline.set(publishedKey(this.namespace, partition), nextOffset.toString());
-      if (written) pipeline.hset(writtenKey(this.namespace, partition), { version: written.version, from: written.from.toString(), to: nextOffset.toString() });
+      pipeline.hset(writtenKey(this.namespace, partition), { version: written.version, from: written.from.toString(), to: nextOffset.toString() });
     }
     const results = await pipeline.exec();
     const failed = results?.find(([err]) => err);
@@ -78,7 +71,7 @@ export class RedisConversationChannels {
 }
 
 /** What the live lane says it wrote (RedisConversationChannels.publish), as the projector reads it. */
-export class LiveTimelineRows {
+export class LiveTimelineRows implements RowsWrittenAhead {
   constructor(
     private readonly redis: RedisClient,
     private readonly namespace: string,

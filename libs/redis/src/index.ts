@@ -10,5 +10,4 @@ export {
   type ConversationNotification,
   type LiveMessage,
   type PartitionNotifications,
-  type WrittenRun,
 } from './conversation-channel';

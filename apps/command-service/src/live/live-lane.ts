@@ -34,7 +34,7 @@ const dropped = new Counter({
 });
 
 /** Notifications of one acknowledged append, waiting to be delivered. */
-interface Waiting extends PartitionNotifications {
+interface Waiting extends Omit<PartitionNotifications, 'written'> {
   /** The append's first offset. */
   readonly firstOffset: bigint;
   /** Whether it follows the partition's previous append delivered here, with nothing between them left out. */
@@ -120,7 +120,7 @@ export class LiveLane {
       const batches = this.pending;
       this.pending = [];
       await this.deliver(batches);
-      this.waiting -= batches.reduce((n, b) => n + b.notifications.length, 0);
+      this.waiting -= notificationCount(batches);
     }
     this.running = undefined;
   }
@@ -142,13 +142,14 @@ export class LiveLane {
         for (const [partition, run] of written) this.written.set(partition, run);
         return;
       } catch (err) {
-        const count = batches.reduce((n, b) => n + b.notifications.length, 0);
-        this.logger.warn(`Announcing ${count} events failed (attempt ${attempt + 1}, retrying): ${(err as Error).message}`);
+        this.logger.warn(`Announcing ${notificationCount(batches)} events failed (attempt ${attempt + 1}, retrying): ${(err as Error).message}`);
         await new Promise((resolve) => setTimeout(resolve, this.retryMs(attempt)));
       }
     }
   }
 }
+
+const notificationCount = (batches: readonly Waiting[]) => batches.reduce((n, b) => n + b.notifications.length, 0);
 
 function notificationOf({ event, position, seq }: AppendedEvent): ConversationNotification[] {
   switch (event.type) {

@@ -44,7 +44,7 @@ class Recorder implements LiveTimeline, LiveChannels {
     for (const { partition, notifications, nextOffset, written } of batches) {
       this.journal.push(...notifications.map((n) => (n.kind === 'message' ? `message ${n.message.offset}` : `left ${n.userId} ${n.offset}`)));
       this.marks.set(partition, nextOffset);
-      if (written) this.runs.set(partition, `v${written.version} [${written.from}, ${nextOffset})`);
+      this.runs.set(partition, `v${written.version} [${written.from}, ${nextOffset})`);
     }
     for (const wake of this.waiters.splice(0)) wake();
   }

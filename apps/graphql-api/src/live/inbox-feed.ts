@@ -42,17 +42,13 @@ export async function inboxFeed<T>({ live, userId, conversationIds, toPayload }:
     throw err;
   }
 
-  async function* run(): AsyncGenerator<T> {
-    try {
-      for (;;) {
-        const { value: conversationId, done } = await signals.next();
-        if (done) return;
+  return feedIterator(
+    signals,
+    (async function* () {
+      for await (const conversationId of signals) {
         const payload = await toPayload(conversationId);
         if (payload !== undefined) yield payload;
       }
-    } finally {
-      await signals.return();
-    }
-  }
-  return feedIterator(run(), signals);
+    })(),
+  );
 }

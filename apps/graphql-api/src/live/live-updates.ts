@@ -185,8 +185,19 @@ export class PushIterator<T> implements AsyncIterableIterator<T> {
   }
 }
 
-/** A feed (a generator reading `signals`) as a subscription's iterator: returning it also ends a wait for the next signal at once. */
-export function feedIterator<T>(feed: AsyncGenerator<T>, signals: { return(): Promise<unknown> }): AsyncIterableIterator<T> {
+/**
+ * A feed as a subscription's iterator: `body` reads `signals` and yields what is sent. However
+ * the feed ends, and when the subscriber goes (even while a signal is awaited), `signals` stops.
+ */
+export function feedIterator<T>(signals: { return(): Promise<unknown> }, body: AsyncGenerator<T>): AsyncIterableIterator<T> {
+  async function* run(): AsyncGenerator<T> {
+    try {
+      yield* body;
+    } finally {
+      await signals.return();
+    }
+  }
+  const feed = run();
   const iterator: AsyncIterableIterator<T> = {
     next: () => feed.next(),
     async return() {

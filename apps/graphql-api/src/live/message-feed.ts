@@ -87,19 +87,9 @@ export async function messageFeed<T>(options: FeedOptions<T>): Promise<AsyncIter
     }
   }
 
-  async function* run(): AsyncGenerator<T> {
-    try {
-      yield* deliver();
-    } finally {
-      await signals.return(); // stop listening however the feed ends
-    }
-  }
-
   async function* deliver(): AsyncGenerator<T> {
     if (after !== undefined) yield* fill(); // the history
-    for (;;) {
-      const { value: signal, done } = await signals.next();
-      if (done) return;
+    for await (const signal of signals) {
       if (signal.kind === 'resync') {
         yield* fill();
       } else if (signal.kind === 'left') {
@@ -121,5 +111,5 @@ export async function messageFeed<T>(options: FeedOptions<T>): Promise<AsyncIter
     }
   }
 
-  return feedIterator(run(), signals);
+  return feedIterator(signals, deliver());
 }

@@ -35,21 +35,16 @@ export async function presenceFeed<T>({ live, conversationId, viewerId, isMember
     throw err;
   }
 
-  async function* run(): AsyncGenerator<T> {
-    try {
-      for (;;) {
-        const { value: signal, done } = await signals.next();
-        if (done) return;
+  return feedIterator(
+    signals,
+    (async function* () {
+      for await (const signal of signals) {
         if (signal.kind === 'left') {
           yield toEnd();
           return;
         }
         if (await isMember(signal.presence.userId)) yield toPayload(signal.presence);
       }
-    } finally {
-      await signals.return();
-    }
-  }
-
-  return feedIterator(run(), signals);
+    })(),
+  );
 }
