@@ -167,6 +167,10 @@ export class CassandraReadModelStore implements ReadModelStore {
         ? ` WITH CLUSTERING ORDER BY (${clustering.map((c) => `${c.column} ${c.order}`).join(', ')})`
         : '';
       await this.client.execute(`CREATE TABLE IF NOT EXISTS ${this.table(t.name)} (${columns.join(', ')}, PRIMARY KEY ${primaryKey})${order}`);
+      for (const column of t.indexed ?? []) {
+        // Built over the rows already there when added to an existing table; dropped with the table.
+        await this.client.execute(`CREATE INDEX IF NOT EXISTS ${t.name}_v${this.version}_${column} ON ${this.table(t.name)} (${identifier(column)}) USING 'sai'`);
+      }
     }
   }
 

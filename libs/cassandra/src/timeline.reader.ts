@@ -39,19 +39,11 @@ export class TimelineReader {
     return `${this.keyspace}.${name}_v${this.version}`;
   }
 
-  /** A message by id (through the timeline's message-id index), or null when the timeline has none. */
+  /** A message by id (through the index of timeline_messages), or null when the timeline has none. */
   async byId(conversationId: string, messageId: string): Promise<TimelineMessage | null> {
-    const index = await this.client.execute(
-      `SELECT offset FROM ${this.table(TIMELINE_TABLES.messageIds.name)} WHERE conversation_id = ? AND message_id = ?`,
-      [conversationId, messageId],
-    );
-    if (index.rows.length === 0) return null;
-    const offset = BigInt(index.rows[0].get('offset'));
-    const result = await this.client.execute(
-      `SELECT * FROM ${this.table(TIMELINE_TABLES.messages.name)} WHERE conversation_id = ? AND bucket = ? AND offset = ?`,
-      [conversationId, bucketOf(offset.toString()), offset],
-    );
-    return result.rows.length === 0 ? null : toMessage(plainRow(result.rows[0]));
+    const result = await this.client.execute(`SELECT * FROM ${this.table(TIMELINE_TABLES.messages.name)} WHERE message_id = ?`, [messageId]);
+    const row = result.rows.find((r) => r.get('conversation_id') === conversationId);
+    return row ? toMessage(plainRow(row)) : null;
   }
 
   private async buckets(conversationId: string): Promise<bigint[]> {

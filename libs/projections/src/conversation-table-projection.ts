@@ -46,10 +46,8 @@ export abstract class ConversationTableProjection implements Projection {
     protected readonly store: ReadModelStore,
     readonly version: number,
     private readonly tables: Readonly<Record<string, TableDefinition>> & { readonly messageIds: TableDefinition },
-    /** Whether the messageIds table is also read by message id (then every message gets its row). */
-    messageIdIndex = false,
   ) {
-    this.dedup = new MessageDeduplicator(store, tables.messageIds.name, messageIdIndex);
+    this.dedup = new MessageDeduplicator(store, tables.messageIds.name);
     this.committed = new CommittedOffsets(() => store.checkpoints());
     this.marks = new WriteMarks(store);
   }

@@ -37,8 +37,6 @@ export class MessageDeduplicator {
   constructor(
     private readonly store: ReadModelStore,
     private readonly table: string,
-    /** The table is also read by message id (the timeline's): numbered messages get their row too. */
-    private readonly indexNumbered: boolean,
     private readonly maxRemembered = MAX_REMEMBERED_IDS,
   ) {}
 
@@ -85,13 +83,10 @@ export class MessageDeduplicator {
    * True when an earlier offset already carried this message; otherwise records this one. A
    * numbered message (MessageSent.seq, written since ADR 0009) is never a duplicate: its writer
    * appends a message id once, looking an old retry up before appending (ADR 0008); nothing is
-   * looked up or remembered for it, and its row is written only where the table is an index.
+   * looked up, remembered or written for it.
    */
   isDuplicate(conversationId: string, messageId: string, offset: string, data: RowMutation[], seq?: number): boolean {
-    if (seq) {
-      if (this.indexNumbered) data.push(this.row(conversationId, messageId, offset));
-      return false;
-    }
+    if (seq) return false;
     const key = this.key(conversationId, messageId);
     const first = this.firstOffset.get(key);
     if (first !== undefined && BigInt(first) < BigInt(offset)) return true;

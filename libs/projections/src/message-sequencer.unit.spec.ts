@@ -28,7 +28,7 @@ describe('MessageDeduplicator', () => {
   const message = (messageId: string) => ({ conversationId: C, messageId });
 
   it('takes the first occurrence as the message and records its offset; later ones are duplicates', async () => {
-    const dedup = new MessageDeduplicator(store, TABLE.name, false);
+    const dedup = new MessageDeduplicator(store, TABLE.name);
     const data: RowMutation[] = [];
     await dedup.prefetch([message('m1'), message('m1')]);
 
@@ -41,24 +41,21 @@ describe('MessageDeduplicator', () => {
     ]);
   });
 
-  it.each([
-    ['an index (the timeline\'s)', true, 1],
-    ['only for finding duplicates (the inbox\'s)', false, 0],
-  ])('neither looks up nor remembers numbered messages (MessageSent.seq), never duplicates; a table that is %s gets their rows', async (_what, index, rows) => {
+  it('neither looks up, remembers nor writes numbered messages (MessageSent.seq), never duplicates', async () => {
     await store.write([{ table: TABLE.name, key: { conversation_id: C, message_id: 'm1' }, values: { offset: 5n }, writeTime: 80n }]);
-    const dedup = new MessageDeduplicator(store, TABLE.name, index);
+    const dedup = new MessageDeduplicator(store, TABLE.name);
     const get = jest.spyOn(store, 'get');
     await dedup.prefetch([{ ...message('m2'), seq: 7 }]);
     const data: RowMutation[] = [];
 
     expect(get).not.toHaveBeenCalled();
     expect(dedup.isDuplicate(C, 'm2', '9', data, 7)).toBe(false);
-    expect(data).toHaveLength(rows);
+    expect(data).toHaveLength(0);
   });
 
   it('finds first occurrences of earlier chunks in storage; the first occurrence itself, applied again, is no duplicate', async () => {
     await store.write([{ table: TABLE.name, key: { conversation_id: C, message_id: 'm1' }, values: { offset: 5n }, writeTime: 80n }]);
-    const dedup = new MessageDeduplicator(store, TABLE.name, false);
+    const dedup = new MessageDeduplicator(store, TABLE.name);
     await dedup.prefetch([message('m1')]);
     const data: RowMutation[] = [];
 
@@ -70,7 +67,7 @@ describe('MessageDeduplicator', () => {
   it('forgets nothing in the middle of a chunk, even beyond its memory bound', async () => {
     // Bound 2; the chunk holds a message of storage (x) and three new ones, then duplicates of both kinds.
     await store.write([{ table: TABLE.name, key: { conversation_id: C, message_id: 'x' }, values: { offset: 1n }, writeTime: 16n }]);
-    const dedup = new MessageDeduplicator(store, TABLE.name, false, 2);
+    const dedup = new MessageDeduplicator(store, TABLE.name, 2);
     await dedup.prefetch(['x', 'a', 'b', 'c', 'a', 'x'].map(message));
     const data: RowMutation[] = [];
 
@@ -80,7 +77,7 @@ describe('MessageDeduplicator', () => {
   });
 
   it('forgets between chunks once over its bound, and then looks ids up in storage again', async () => {
-    const dedup = new MessageDeduplicator(store, TABLE.name, false, 2);
+    const dedup = new MessageDeduplicator(store, TABLE.name, 2);
     const data: RowMutation[] = [];
     await dedup.prefetch(['a', 'b'].map(message));
     dedup.isDuplicate(C, 'a', '1', data);
@@ -94,7 +91,7 @@ describe('MessageDeduplicator', () => {
   });
 
   it('remembers below its bound: no lookups for ids it has seen', async () => {
-    const dedup = new MessageDeduplicator(store, TABLE.name, false, 10);
+    const dedup = new MessageDeduplicator(store, TABLE.name, 10);
     await dedup.prefetch([message('a')]);
     dedup.isDuplicate(C, 'a', '1', []);
     const get = jest.spyOn(store, 'get');
@@ -105,7 +102,7 @@ describe('MessageDeduplicator', () => {
   });
 
   it('reset() forgets everything: ids are looked up in storage again', async () => {
-    const dedup = new MessageDeduplicator(store, TABLE.name, false);
+    const dedup = new MessageDeduplicator(store, TABLE.name);
     await dedup.prefetch([message('a')]);
     dedup.isDuplicate(C, 'a', '1', []); // recorded in memory only: its row was never written
     dedup.reset();
@@ -118,7 +115,7 @@ describe('MessageDeduplicator', () => {
     const record = (dedup: MessageDeduplicator, id: string, offset: number, data: RowMutation[] = []) => dedup.isDuplicate(C, id, String(offset), data);
 
     it('looks nothing up, and still recognises duplicates of earlier chunks and of the same chunk', async () => {
-      const dedup = new MessageDeduplicator(store, TABLE.name, false);
+      const dedup = new MessageDeduplicator(store, TABLE.name);
       const get = jest.spyOn(store, 'get');
       await dedup.prefetch(['a', 'b', 'a'].map(message), true);
       expect([record(dedup, 'a', 1), record(dedup, 'b', 2), record(dedup, 'a', 3)]).toEqual([false, false, true]);
@@ -129,13 +126,13 @@ describe('MessageDeduplicator', () => {
 
     it('takes an id it never saw for new even when storage has it at a later offset (rows of a crashed attempt, ahead)', async () => {
       await store.write([{ table: TABLE.name, key: { conversation_id: C, message_id: 'a' }, values: { offset: 9n }, writeTime: 144n }]);
-      const dedup = new MessageDeduplicator(store, TABLE.name, false);
+      const dedup = new MessageDeduplicator(store, TABLE.name);
       await dedup.prefetch([message('a')], true);
       expect(record(dedup, 'a', 9)).toBe(false);
     });
 
     it('after forgetting (over its bound), looks up exactly the ids it may have forgotten, and recognises their duplicates', async () => {
-      const dedup = new MessageDeduplicator(store, TABLE.name, false, 3);
+      const dedup = new MessageDeduplicator(store, TABLE.name, 3);
       const data: RowMutation[] = [];
       await dedup.prefetch(['a', 'b', 'c'].map(message), true);
       ['a', 'b', 'c'].forEach((id, i) => record(dedup, id, i, data));
@@ -154,7 +151,7 @@ describe('MessageDeduplicator', () => {
 
     it('a resumed partition (fromStart false) looks up every id it does not remember', async () => {
       await store.write([{ table: TABLE.name, key: { conversation_id: C, message_id: 'a' }, values: { offset: 1n }, writeTime: 16n }]);
-      const dedup = new MessageDeduplicator(store, TABLE.name, false);
+      const dedup = new MessageDeduplicator(store, TABLE.name);
       const get = jest.spyOn(store, 'get');
       await dedup.prefetch(['a', 'b'].map(message));
       expect(get).toHaveBeenCalledTimes(2);
@@ -162,7 +159,7 @@ describe('MessageDeduplicator', () => {
     });
 
     it('reset() forgets what it forgot too: only storage knows then', async () => {
-      const dedup = new MessageDeduplicator(store, TABLE.name, false, 1);
+      const dedup = new MessageDeduplicator(store, TABLE.name, 1);
       await dedup.prefetch([message('a')], true);
       record(dedup, 'a', 1);
       await dedup.prefetch([message('b')], true); // forgets a

@@ -10,6 +10,11 @@ export interface TableDefinition {
   readonly columns: Readonly<Record<string, 'text' | 'bigint' | 'int' | 'boolean' | 'timestamp'>>;
   readonly partitionKey: readonly string[];
   readonly clustering?: ReadonlyArray<{ readonly column: string; readonly order: 'ASC' | 'DESC' }>;
+  /**
+   * Columns readers look rows up by, across partitions: each gets a secondary index kept with
+   * the rows themselves (Cassandra's storage-attached index), so it costs no write of its own.
+   */
+  readonly indexed?: readonly string[];
 }
 
 /**

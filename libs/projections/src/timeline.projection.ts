@@ -34,6 +34,8 @@ export const TIMELINE_TABLES = {
     },
     partitionKey: ['conversation_id', 'bucket'],
     clustering: [{ column: 'offset', order: 'ASC' }],
+    /** A message by id (TimelineReader.byId): indexed with the row, no row of its own. */
+    indexed: ['message_id'],
   },
   buckets: {
     name: 'timeline_buckets',
@@ -41,6 +43,7 @@ export const TIMELINE_TABLES = {
     partitionKey: ['conversation_id'],
     clustering: [{ column: 'bucket', order: 'DESC' }],
   },
+  /** First occurrences of messages written before they were numbered (ADR 0009), to skip their duplicates. */
   messageIds: messageIdsTable('timeline'),
 } as const satisfies Record<string, TableDefinition>;
 
@@ -71,6 +74,7 @@ export function timelineMessageRows(
 
 interface ConversationView {
   created: Row | undefined;
+  /** The last message's number and offset, as far as this instance applied them (stored: as of the last unnumbered message). */
   lastSeq: bigint;
   lastOffset: bigint;
   /** userId -> offset of the UserJoined that made them a member (may run ahead of the checkpoint; see apply). */
@@ -115,7 +119,7 @@ export class TimelineProjection extends ConversationTableProjection {
     /** What the partitions' writers wrote ahead of this pass (their live lane, docs/adr/0009); without it, every row is written here. */
     private readonly rowsWritten?: RowsWrittenAhead,
   ) {
-    super(store, version, TIMELINE_TABLES, true); // timeline_message_ids is read by id (TimelineReader.byId)
+    super(store, version, TIMELINE_TABLES);
   }
 
   protected clearCache(): void {
@@ -220,7 +224,10 @@ export class TimelineProjection extends ConversationTableProjection {
           const bucketWritten = view.lastOffset >= 0n && bucketOf(String(view.lastOffset)) === bucket;
           view.lastSeq = messageSeq(view.lastSeq, seq);
           view.lastOffset = at;
-          dirty.add(conversationId);
+          // Only a message without a number needs the last number stored to continue from: a
+          // numbered one writes no head (the writers number every message since ADR 0009, and
+          // no older writer can run beside them: it would not be fenced either, ADR 0008).
+          if (seq === undefined) dirty.add(conversationId);
           if (!writtenAhead(at)) {
             const [messageRow, bucketRow] = timelineMessageRows(conversationId, offset, event.data, view.lastSeq);
             data.push(messageRow);

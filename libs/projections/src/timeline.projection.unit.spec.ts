@@ -257,6 +257,21 @@ describe('TimelineProjection', () => {
       expect(await conversation()).toMatchObject({ last_seq: 6n });
     });
 
+    it('a numbered message writes its row only: no id row, no conversation row (nothing continues from them)', async () => {
+      log.append(...groupWith(ALICE, BOB));
+      await whenApplied();
+      const written = jest.spyOn(store, 'write');
+      const committed = jest.spyOn(store, 'commit');
+      log.append(messageSent(BOB, 'c1', 'one', { seq: 1 }), messageSent(ALICE, 'c2', 'two', { seq: 2 }));
+      await applyInChunks(timeline, log.partition, log.events.slice(-2), 1, log.end);
+
+      const tables = written.mock.calls.flatMap(([mutations]) => mutations.map((m) => m.table));
+      expect(tables).toEqual([T.messages.name, T.buckets.name, T.messages.name]); // the bucket's row once
+      expect(committed.mock.calls.map(([state]) => state)).toEqual([[], []]); // checkpoints only
+      expect(store.rows(T.messageIds.name)).toEqual([]);
+      expect(await seqsAndBodies()).toEqual([[1n, 'one'], [2n, 'two']]);
+    });
+
     it.each([1, 100])('splits messages into buckets of 100,000 offsets, newest bucket first (chunks of %i)', async (size) => {
       log = new TestLog(0, 99_995);
       log.append(...groupWith(ALICE, BOB)); // 99995..99997

@@ -1,0 +1,66 @@
+import { messageIdFor } from '@parley/domain';
+import { TIMELINE_TABLES, TimelineProjection } from '@parley/projections';
+import type { Client } from 'cassandra-driver';
+import { ALICE, BOB, conversationCreated, GROUP_ID, groupWith, messageSent, NOW, OTHER_GROUP_ID, userJoined } from '../../domain/src/testing/conversation-fixtures';
+import { applyInChunks, TestLog } from '../../projections/src/testing/projection-spec';
+import { CassandraReadModelStore } from './cassandra-read-model-store';
+import { scratchKeyspace } from './testing/scratch-keyspace';
+import { TimelineReader } from './timeline.reader';
+
+describe('TimelineReader.byId: a message by id through the index of timeline_messages (real Cassandra)', () => {
+  const scratch = scratchKeyspace('timeline_by_id');
+  const { keyspace } = scratch;
+  let client: Client;
+
+  beforeAll(() => {
+    client = scratch.client();
+  });
+
+  const project = async (version: number, log: TestLog) => {
+    const timeline = new TimelineProjection(new CassandraReadModelStore(client, keyspace, 'timeline', version), version);
+    await timeline.createStorage();
+    await applyInChunks(timeline, log.partition, log.events, 2, log.end);
+    return new TimelineReader(client, keyspace, version);
+  };
+
+  it('finds numbered and unnumbered messages by id in their own conversation only, and writes no id row for numbered ones', async () => {
+    const log = new TestLog();
+    log.append(...groupWith(ALICE, BOB), conversationCreated({ conversationId: OTHER_GROUP_ID }), userJoined(BOB, NOW, OTHER_GROUP_ID));
+    const legacy = log.add(messageSent(BOB, 'c0', 'before numbers'));
+    const numbered = log.add(messageSent(BOB, 'c1', 'numbered', { seq: 2 }));
+    const reader = await project(1, log);
+
+    expect(await reader.byId(GROUP_ID, messageIdFor(GROUP_ID, BOB, 'c1'))).toMatchObject({ body: 'numbered', seq: 2n, offset: BigInt(numbered.position.offset) });
+    expect(await reader.byId(GROUP_ID, messageIdFor(GROUP_ID, BOB, 'c0'))).toMatchObject({ body: 'before numbers', seq: 1n, offset: BigInt(legacy.position.offset) });
+    expect(await reader.byId(OTHER_GROUP_ID, messageIdFor(GROUP_ID, BOB, 'c1'))).toBeNull();
+    expect(await reader.byId(GROUP_ID, messageIdFor(GROUP_ID, BOB, 'never sent'))).toBeNull();
+    const ids = await client.execute(`SELECT message_id FROM ${keyspace}.${TIMELINE_TABLES.messageIds.name}_v1`);
+    expect(ids.rows.map((r) => r.get('message_id'))).toEqual([messageIdFor(GROUP_ID, BOB, 'c0')]);
+  });
+
+  it('indexes the rows a table already held when it was created without the index (an upgrade)', async () => {
+    const log = new TestLog();
+    log.append(...groupWith(ALICE, BOB));
+    const sent = log.add(messageSent(BOB, 'c1', 'old row', { seq: 1 }));
+    await project(2, log);
+    await client.execute(`DROP INDEX ${keyspace}.${TIMELINE_TABLES.messages.name}_v2_message_id`);
+
+    const reader = await project(2, log); // createStorage again: the index is built over the rows there
+    const found = await waitForIndex(() => reader.byId(GROUP_ID, messageIdFor(GROUP_ID, BOB, 'c1')));
+    expect(found).toMatchObject({ body: 'old row', offset: BigInt(sent.position.offset) });
+  });
+});
+
+/** The lookup once the index (built in the background over existing rows) answers, within 30 s. */
+async function waitForIndex<T>(lookup: () => Promise<T | null>): Promise<T | null> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    try {
+      const found = await lookup();
+      if (found !== null || Date.now() > deadline) return found;
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
