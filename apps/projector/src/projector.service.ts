@@ -27,7 +27,7 @@ interface Slot {
   retired?: { readonly version: number; readonly at: number };
 }
 
-const RECONCILE_EVERY_MS = 250;
+const RECONCILE_EVERY_MS = 1_000;
 /** API instances re-read the serving versions every 250 ms; in-flight queries finish well within this. */
 const DROP_AFTER_MS = 5_000;
 

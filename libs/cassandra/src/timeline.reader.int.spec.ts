@@ -4,10 +4,11 @@ import type { Client } from 'cassandra-driver';
 import { ALICE, BOB, conversationCreated, GROUP_ID, groupWith, messageSent, NOW, OTHER_GROUP_ID, userJoined } from '../../domain/src/testing/conversation-fixtures';
 import { applyInChunks, TestLog } from '../../projections/src/testing/projection-spec';
 import { CassandraReadModelStore } from './cassandra-read-model-store';
+import { SentMessageLookup } from './sent-message.lookup';
 import { scratchKeyspace } from './testing/scratch-keyspace';
 import { TimelineReader } from './timeline.reader';
 
-describe('TimelineReader.byId: a message by id through the index of timeline_messages (real Cassandra)', () => {
+describe('Older messages in the timeline: by id through the index of timeline_messages, and the number at a position (real Cassandra)', () => {
   const scratch = scratchKeyspace('timeline_by_id');
   const { keyspace } = scratch;
   let client: Client;
@@ -36,6 +37,22 @@ describe('TimelineReader.byId: a message by id through the index of timeline_mes
     expect(await reader.byId(GROUP_ID, messageIdFor(GROUP_ID, BOB, 'never sent'))).toBeNull();
     const ids = await client.execute(`SELECT message_id FROM ${keyspace}.${TIMELINE_TABLES.messageIds.name}_v1`);
     expect(ids.rows.map((r) => r.get('message_id'))).toEqual([messageIdFor(GROUP_ID, BOB, 'c0')]);
+  });
+
+  it("numbers a position from the messages at or before it, once the serving timeline is past it (a read marker's number)", async () => {
+    const log = new TestLog();
+    log.append(...groupWith(ALICE, BOB));
+    const [first, second] = [log.add(messageSent(BOB, 'c1', 'one', { seq: 1 })), log.add(messageSent(BOB, 'c2', 'two', { seq: 2 }))];
+    log.add(messageSent(ALICE, 'c3', 'three', { seq: 3 }));
+    await project(3, log);
+    const lookup = new SentMessageLookup(client, keyspace, { get: async () => ({ timeline: 3, inbox: 1, presence: 1 }) });
+    const deadline = () => Date.now() + 5_000;
+    const before = (position: { partition: number; offset: string }) => ({ ...position, offset: String(BigInt(position.offset) - 1n) });
+
+    expect(await lookup.seqAt(GROUP_ID, second.position, deadline())).toBe(2n);
+    expect(await lookup.seqAt(GROUP_ID, before(second.position), deadline())).toBe(1n);
+    expect(await lookup.seqAt(GROUP_ID, before(first.position), deadline())).toBe(0n);
+    await expect(lookup.seqAt(GROUP_ID, { partition: 0, offset: log.end }, Date.now() + 100)).rejects.toThrow(/has not projected partition 0 past offset/);
   });
 
   it('indexes the rows a table already held when it was created without the index (an upgrade)', async () => {

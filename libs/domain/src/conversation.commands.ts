@@ -59,6 +59,12 @@ export type MarkRead = {
     readonly upTo: LogPosition;
     readonly actorId: string;
     readonly now: string;
+    /**
+     * The number of the last message at or before `upTo`, as the read model has it: supplied
+     * by the command service when the state's window of latest messages does not reach back
+     * to `upTo` (the decision then lacks it; see ReadMarkerMoved.upToSeq). Never from a client.
+     */
+    readonly upToSeq?: number;
   };
 };
 

@@ -299,7 +299,11 @@ function markRead({ data }: MarkRead, state: ConversationState): ConversationEve
       `upTo must point at a message of this conversation; its last message is at offset ${last.offset} (got offset ${upTo.offset})`,
     );
   }
-  return [{ type: 'ReadMarkerMoved', data: { conversationId, userId: actorId, upTo, movedAt: now } }];
+  // Its number: counted back from the last message within the window of latest messages, or
+  // the read model's (looked up by the command service) when the window does not reach back.
+  const newer = conversation.messages.countAfter(upTo);
+  const upToSeq = newer === null ? data.upToSeq : conversation.messageCount - newer;
+  return [{ type: 'ReadMarkerMoved', data: { conversationId, userId: actorId, upTo, movedAt: now, ...(upToSeq === undefined ? {} : { upToSeq }) } }];
 }
 
 /** The created conversation the state holds, or null; throws if the state belongs to another stream. */

@@ -21,6 +21,8 @@ import {
   ReadMarkerOutOfRangeError,
 } from './domain-errors';
 import { directConversationId, groupConversationIdFor, messageIdFor } from './ids';
+import type { LogPosition } from './log-position';
+import { RECENT_MESSAGES } from './message-history';
 import {
   ALICE,
   ALICE_BOB_ID,
@@ -688,16 +690,40 @@ describe('MarkRead', () => {
     at(10, messageSent(ALICE, 'client-3')),
   ];
 
-  it('moves the marker to the last message', () => {
-    spec.given(withMessages).when(markRead(BOB, offset(10))).then([readMarkerMoved(BOB, offset(10))]);
+  /** ReadMarkerMoved with the number of the last message at or before the marker. */
+  const moved = (userId: string, position: LogPosition, upToSeq: number) => {
+    const event = readMarkerMoved(userId, position);
+    return { ...event, data: { ...event.data, upToSeq } };
+  };
+
+  it('moves the marker to the last message, numbered', () => {
+    spec.given(withMessages).when(markRead(BOB, offset(10))).then([moved(BOB, offset(10), 3)]);
   });
 
   it('moves the marker to an earlier message', () => {
-    spec.given(withMessages).when(markRead(BOB, offset(4))).then([readMarkerMoved(BOB, offset(4))]);
+    spec.given(withMessages).when(markRead(BOB, offset(4))).then([moved(BOB, offset(4), 2)]);
   });
 
   it('compares offsets as numbers, not strings ("9" is before "10")', () => {
-    spec.given(withMessages).when(markRead(BOB, offset(9))).then([readMarkerMoved(BOB, offset(9))]);
+    spec.given(withMessages).when(markRead(BOB, offset(9))).then([moved(BOB, offset(9), 2)]);
+  });
+
+  describe('numbering a marker further back than the latest messages the state keeps', () => {
+    const many = [...groupWith(ALICE, BOB), ...Array.from({ length: RECENT_MESSAGES + 2 }, (_, i) => at(3 + i, messageSent(ALICE, `m${i}`)))];
+
+    it('leaves the number out: the command service looks it up', () => {
+      spec.given(many).when(markRead(BOB, offset(4))).then([readMarkerMoved(BOB, offset(4))]);
+    });
+
+    it('takes the number the command service looked up', () => {
+      const command = markRead(BOB, offset(4));
+      spec.given(many).when({ ...command, data: { ...command.data, upToSeq: 2 } }).then([moved(BOB, offset(4), 2)]);
+    });
+
+    it('counts back within the window, whatever was looked up', () => {
+      const command = markRead(BOB, offset(3 + RECENT_MESSAGES));
+      spec.given(many).when({ ...command, data: { ...command.data, upToSeq: 999 } }).then([moved(BOB, offset(3 + RECENT_MESSAGES), RECENT_MESSAGES + 1)]);
+    });
   });
 
   it('rejects a position beyond the last message', () => {
@@ -740,7 +766,7 @@ describe('MarkRead', () => {
     });
 
     it('moves past the current marker', () => {
-      spec.given(withBobAt4).when(markRead(BOB, offset(10))).then([readMarkerMoved(BOB, offset(10))]);
+      spec.given(withBobAt4).when(markRead(BOB, offset(10))).then([moved(BOB, offset(10), 3)]);
     });
 
     it("records nothing for a sender marking their own message: sending moved the sender's marker", () => {
@@ -751,7 +777,7 @@ describe('MarkRead', () => {
       spec
         .given([...withMessages.slice(0, -1), at(7, messageSent(BOB, 'client-9'))])
         .when(markRead(ALICE, offset(7)))
-        .then([readMarkerMoved(ALICE, offset(7))]);
+        .then([moved(ALICE, offset(7), 3)]);
     });
   });
 

@@ -60,6 +60,12 @@ export type ReadMarkerMoved = {
     readonly userId: string;
     readonly upTo: LogPosition;
     readonly movedAt: string;
+    /**
+     * The number (MessageSent.seq) of the last message at or before `upTo`, 0 when there is
+     * none: what the read marker counts as read. Decided by the partition's writer; absent in
+     * markers recorded before 2026-12-03 (readers then find it from the messages' numbers).
+     */
+    readonly upToSeq?: number;
   };
 };
 

@@ -1,5 +1,5 @@
 import type { SentMessage } from './conversation.state';
-import type { LogPosition } from './log-position';
+import { comparePositions, type LogPosition } from './log-position';
 
 /** How many of a conversation's latest messages its state keeps, to answer retries from memory. */
 export const RECENT_MESSAGES = 64;
@@ -60,6 +60,21 @@ export class MessageHistory implements ReadonlyMap<string, SentMessage> {
 
   has(messageId: string): boolean {
     return this.get(messageId) !== undefined;
+  }
+
+  /**
+   * How many messages come after `position`, when the window tells: it holds a message at or
+   * before it, or has never let one slide out. Null when it cannot (or a message has no position).
+   */
+  countAfter(position: LogPosition): number | null {
+    let newer = 0;
+    for (let index = this.end - 1; index >= this.start; index--) {
+      const at = this.store.at(index)!.position;
+      if (at === null) return null;
+      if (comparePositions(at, position) <= 0) return newer;
+      newer++;
+    }
+    return this.hasEvicted ? null : newer;
   }
 
   /** The same window seen as the set of its message ids. */

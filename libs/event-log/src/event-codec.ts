@@ -28,8 +28,10 @@ function payloadOf(event: ConversationEvent): pb.EventEnvelope['payload'] {
       const { seq, ...rest } = event.data;
       return { $case: 'messageSent', value: { ...rest, seq: String(seq ?? 0) } };
     }
-    case 'ReadMarkerMoved':
-      return { $case: 'readMarkerMoved', value: { ...event.data, upTo: { ...event.data.upTo } } };
+    case 'ReadMarkerMoved': {
+      const { upToSeq, ...rest } = event.data;
+      return { $case: 'readMarkerMoved', value: { ...rest, upTo: { ...rest.upTo }, ...(upToSeq === undefined ? {} : { upToSeq: String(upToSeq) }) } };
+    }
     default: {
       const unhandled: never = event;
       throw new Error(`Unhandled event ${JSON.stringify(unhandled)}`);
@@ -86,10 +88,15 @@ function domainEventOf(envelope: pb.EventEnvelope): ConversationEvent {
       return { type: 'MessageSent', data: { ...rest, sentAt: required(rest.sentAt, 'sentAt', eventId), ...(seq === '0' ? {} : { seq: Number(seq) }) } };
     }
     case 'readMarkerMoved': {
-      const v = payload.value;
+      const { upToSeq, ...v } = payload.value;
       return {
         type: 'ReadMarkerMoved',
-        data: { ...v, upTo: required(v.upTo, 'upTo', eventId), movedAt: required(v.movedAt, 'movedAt', eventId) },
+        data: {
+          ...v,
+          upTo: required(v.upTo, 'upTo', eventId),
+          movedAt: required(v.movedAt, 'movedAt', eventId),
+          ...(upToSeq === undefined ? {} : { upToSeq: Number(upToSeq) }),
+        },
       };
     }
     case undefined:

@@ -22,6 +22,8 @@ const everyEvent: ConversationEvent[] = [
   { type: 'MessageSent', data: { conversationId, messageId: 'm_1', clientMessageId: 'c-1', senderId: 'alice', body: 'héllo 👋', sentAt: at } },
   { type: 'MessageSent', data: { conversationId, messageId: 'm_2', clientMessageId: 'c-2', senderId: 'alice', body: 'numbered', sentAt: at, seq: 2 } },
   { type: 'ReadMarkerMoved', data: { conversationId, userId: 'bob', upTo: { partition: 3, offset: '9007199254740993' }, movedAt: at } },
+  { type: 'ReadMarkerMoved', data: { conversationId, userId: 'bob', upTo: { partition: 3, offset: '12' }, movedAt: at, upToSeq: 7 } },
+  { type: 'ReadMarkerMoved', data: { conversationId, userId: 'bob', upTo: { partition: 3, offset: '2' }, movedAt: at, upToSeq: 0 } },
 ];
 
 describe('event codec', () => {

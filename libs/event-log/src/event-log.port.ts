@@ -49,9 +49,10 @@ export interface ConsumerGroupOptions {
    */
   assigned(partitions: readonly number[]): Promise<PartitionOffsets>;
   /**
-   * How long the log may hold a read back to gather more events: fewer, larger batches (less
-   * work per event for a reader that commits per batch), each up to this much later. Without
-   * it, a read returns as soon as there is anything.
+   * Reads at most this often while there is something to read: fewer, larger batches (less
+   * work per event for a reader that commits per batch), each up to this much later. The first
+   * event after a quiet spell is handed on at once, and a quiet log is asked for more only a few
+   * times a second. Without it, a read returns as soon as there is anything.
    */
   readonly gatherMs?: number;
 }

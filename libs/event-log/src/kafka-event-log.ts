@@ -21,8 +21,12 @@ import { fromMessage, toMessage } from './kafka-message';
 import { fetchedOffset, HEARTBEAT_INTERVAL_MS, KafkaPartitionOwnership, SESSION_TIMEOUT_MS } from './kafka-partition-ownership';
 import { partitionForConversation } from './partitioning';
 
-/** What a gathering read (ConsumerGroupOptions.gatherMs) waits for at most before the time runs out. */
-const GATHER_BYTES = 1024 * 1024;
+/**
+ * How long a gathering read (ConsumerGroupOptions.gatherMs) lets the broker hold a fetch that
+ * finds nothing: the broker answers as soon as a record arrives, so this only sets how often a
+ * quiet log is asked (and how soon a rebalance or a stop is noticed while it is quiet).
+ */
+const QUIET_FETCH_WAIT_MS = 500;
 /** What a plain read fetches per partition at most (a record batch is returned whole, up to the broker's 1 MiB). */
 const PLAIN_READ_PARTITION_BYTES = 512 * 1024;
 /** A plain read decodes and hands on this many records of a fetched batch at a time. */
@@ -180,8 +184,8 @@ export class KafkaEventLog implements GroupAwareEventLog {
       // A member's partitions move within ~6 s of it dying; applying a batch must end within the rebalance timeout.
       ...(group ? { sessionTimeout: SESSION_TIMEOUT_MS, heartbeatInterval: HEARTBEAT_INTERVAL_MS, rebalanceTimeout: 30_000 } : {}),
       allowAutoTopicCreation: false,
-      // The broker answers a fetch once it has minBytes or after maxWaitTimeInMs.
-      ...(group?.gatherMs ? { minBytes: GATHER_BYTES, maxWaitTimeInMs: group.gatherMs } : { maxWaitTimeInMs: 100 }),
+      // The broker answers a fetch once it has anything, or after maxWaitTimeInMs.
+      maxWaitTimeInMs: group?.gatherMs ? QUIET_FETCH_WAIT_MS : 100,
       // A plain read (a replay, a page) fetches about one record batch per partition at a time: what
       // is fetched stays decoded in memory until the reader's merge takes it, and fetching the whole
       // of a small log at once made the process spend a third of its time collecting garbage.
@@ -249,6 +253,17 @@ export class KafkaEventLog implements GroupAwareEventLog {
       }
       return true;
     };
+
+    /**
+     * A gathering read's pace: kafkajs fetches again once every batch of a fetch is handled, so
+     * a fetch's first batch holds the next fetch back until `gatherMs` after this one started.
+     */
+    let fetchStarted = 0;
+    const gathered = async () => {
+      const wait = fetchStarted + (group?.gatherMs ?? 0) - Date.now();
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    };
+    if (group?.gatherMs) consumer.on(consumer.events.FETCH_START, () => (fetchStarted = Date.now()));
 
     await consumer.connect();
     if (group) {
@@ -389,6 +404,7 @@ export class KafkaEventLog implements GroupAwareEventLog {
         if (rebalancing) throw rebalancing;
         resolveOffset(batch.lastOffset());
         await heartbeat();
+        await gathered();
       },
     });
     if (!group) {

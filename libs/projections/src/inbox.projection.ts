@@ -25,7 +25,11 @@ export const INBOX_TABLES = {
     partitionKey: ['conversation_id'],
     clustering: [{ column: 'user_id', order: 'ASC' }],
   },
-  /** Message offset -> its number in the conversation, to turn a read marker into a count. */
+  /**
+   * Message offset -> its number in the conversation, for read markers recorded without their
+   * number (before 2026-12-03): written for unnumbered messages only (numbered ones are found in
+   * memory, see RECENT_SEQS).
+   */
   seqs: {
     name: 'inbox_seqs',
     columns: { conversation_id: 'text', bucket: 'bigint', offset: 'bigint', seq: 'bigint' },
@@ -286,7 +290,12 @@ export class InboxProjection extends ConversationTableProjection {
           const members = c.members ?? (await this.members(conversationId, c));
           Object.assign(c, { lastSeq: messageSeq(c.lastSeq, seq), lastMessageId: messageId, lastOffset: at, activityAt: sentAt, activityOffset: at });
           dirty.add(conversationId);
-          data.push({ table: INBOX_TABLES.seqs.name, key: { conversation_id: conversationId, bucket: bucketOf(offset), offset: at }, values: { seq: c.lastSeq }, writeTime: writeTimeOf(offset) });
+          // A marker recorded since 2026-12-03 carries its number; markers recorded before it
+          // (without one) are numbered from the messages': stored for unnumbered messages, kept in
+          // memory for the latest RECENT_SEQS of every conversation.
+          if (seq === undefined) {
+            data.push({ table: INBOX_TABLES.seqs.name, key: { conversation_id: conversationId, bucket: bucketOf(offset), offset: at }, values: { seq: c.lastSeq }, writeTime: writeTimeOf(offset) });
+          }
           c.recent.push([at, c.lastSeq]);
           this.announce(conversationId, changes, announced);
           // Sending reads the conversation up to one's own message.
@@ -298,7 +307,7 @@ export class InboxProjection extends ConversationTableProjection {
         }
         case 'ReadMarkerMoved': {
           if (!c.known) break;
-          const { userId, upTo } = event.data;
+          const { userId, upTo, upToSeq } = event.data;
           const members = c.members ?? (await this.members(conversationId, c));
           if (!members.has(userId)) break;
           const known = c.reads.get(userId);
@@ -306,7 +315,7 @@ export class InboxProjection extends ConversationTableProjection {
           // Markers only move forward, even if two racing decisions landed in the other order.
           if (current !== null && current >= BigInt(upTo.offset)) break;
           c.reads.set(userId, BigInt(upTo.offset));
-          const seq = this.seqInMemory(c, upTo) ?? (await this.storedSeqAt(conversationId, upTo));
+          const seq = upToSeq !== undefined ? BigInt(upToSeq) : (this.seqInMemory(c, upTo) ?? (await this.storedSeqAt(conversationId, upTo)));
           data.push(this.entry(userId, conversationId, seq, BigInt(upTo.offset), offset));
           changes.push({ kind: 'inbox', userId, conversationId, removed: false });
           break;

@@ -513,6 +513,29 @@ describe('InboxProjection: the cost of one message, whatever the group size', ()
     expect(await view(members.at(-1)!)).toMatchObject({ ...shown, read_seq: 0n });
   });
 
+  it.each([4, 5_000])('a numbered message (written since ADR 0009) in a group of %i members writes 1 row, the sender\'s marker, and its head once', async (n) => {
+    const { log, members, apply, view } = await groupOf(n);
+    const [, sender, reader] = members;
+    const cost = await apply(log.add(messageSent(sender, 'm1', 'hello all', { sentAt: AT_1, seq: 1 })));
+
+    expect(cost).toMatchObject({ rows: 1, tables: [I.entries.name], state: [I.conversations.name], commits: 1 });
+    expect(await view(sender)).toMatchObject({ last_seq: 1n, read_seq: 1n });
+    expect(await view(reader)).toMatchObject({ last_seq: 1n, read_seq: 0n });
+  });
+
+  it('a read marker that carries its number counts from it, however far back it points, reading nothing', async () => {
+    const { log, members, apply, view, store } = await groupOf(4);
+    const sent = Array.from({ length: 100 }, (_, i) => log.add(messageSent(members[0], `m${i}`, 'x', { seq: i + 1 })));
+    await apply(...sent);
+    const marker = readMarkerMoved(members[1], sent[4].position);
+    const reads = jest.spyOn(store, 'list');
+
+    const cost = await apply(log.add({ ...marker, data: { ...marker.data, upToSeq: 5 } }));
+    expect(cost).toMatchObject({ rows: 1, tables: [I.entries.name], state: [] });
+    expect(reads).not.toHaveBeenCalled();
+    expect(await view(members[1])).toMatchObject({ last_seq: 100n, read_seq: 5n });
+  });
+
   it.each([4, 5_000])('in a group of %i members: a read marker writes 1 row, a join 2 and the head, a leave 2', async (n) => {
     const { log, members, apply, view } = await groupOf(n);
     const m1 = log.add(messageSent(members[0], 'm1'));

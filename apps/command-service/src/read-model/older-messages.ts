@@ -9,6 +9,8 @@ export const OLDER_MESSAGES = Symbol('OLDER_MESSAGES');
 export interface OlderMessages {
   /** The message, once the read model has projected past `projectedPast`; null when it was never sent. */
   find(conversationId: string, messageId: string, projectedPast: LogPosition, deadline: number): Promise<SentMessage | null>;
+  /** The number of the last message at or before `upTo` (0: none), once the read model has projected past it. */
+  seqAt(conversationId: string, upTo: LogPosition, deadline: number): Promise<number>;
 }
 
 /** OlderMessages from the timeline projection in Cassandra. */
@@ -25,5 +27,9 @@ export class TimelineOlderMessages implements OlderMessages {
     if (!found) return null;
     const { id, clientMessageId, senderId, body, sentAt, offset } = found;
     return { messageId: id, clientMessageId, senderId, body, sentAt, position: { partition: projectedPast.partition, offset: offset.toString() } };
+  }
+
+  async seqAt(conversationId: string, upTo: LogPosition, deadline: number): Promise<number> {
+    return Number(await this.lookup.seqAt(conversationId, upTo, deadline));
   }
 }

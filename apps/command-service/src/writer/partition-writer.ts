@@ -173,10 +173,18 @@ export class PartitionWriter {
     const { conversationId } = command.data;
     const before = this.states.get(conversationId) ?? initialConversationState();
     const events = decideConversation(command, before); // a DomainError rejects the command here
+    if (command.type === 'MarkRead' && command.data.upToSeq === undefined && events[0]?.type === 'ReadMarkerMoved' && events[0].data.upToSeq === undefined && this.older) {
+      // The marker points further back than the state's latest messages: the read model numbers it.
+      const upToSeq = await this.lookUpOlder('number the message a read marker points at', () => this.older!.seqAt(conversationId, command.data.upTo, Date.now() + timeoutMs));
+      return this.decide({ ...command, data: { ...command.data, upToSeq } }, metadata, timeoutMs, lookedUp);
+    }
     const sent = events[0]?.type === 'MessageSent' ? events[0].data : undefined;
     if (sent && !lookedUp && this.older && before.status === 'CREATED' && before.messages.hasEvicted && this.seen.mayHave(sent.messageId)) {
       // Maybe a retry of a message older than the state keeps: the read model knows.
-      const original = await this.findOlder(conversationId, sent.messageId, before.messages.evictedThrough, timeoutMs);
+      const projectedPast = before.messages.evictedThrough ?? { partition: this.partition, offset: '0' };
+      const original = await this.lookUpOlder('tell whether this send retries an older message', () =>
+        this.older!.find(conversationId, sent.messageId, projectedPast, Date.now() + timeoutMs),
+      );
       if (original) return { before, after: before, events: [], positions: [], message: original };
       return this.decide(command, metadata, timeoutMs, true);
     }
@@ -198,11 +206,12 @@ export class PartitionWriter {
     });
   }
 
-  private async findOlder(conversationId: string, messageId: string, projectedPast: LogPosition | null, timeoutMs: number): Promise<SentMessage | null> {
+  /** What the read model knows of older messages; UNAVAILABLE when it cannot say in time. */
+  private async lookUpOlder<T>(what: string, lookup: () => Promise<T>): Promise<T> {
     try {
-      return await this.older!.find(conversationId, messageId, projectedPast ?? { partition: this.partition, offset: '0' }, Date.now() + timeoutMs);
+      return await lookup();
     } catch (err) {
-      throw new UnavailableError(`could not tell whether this send retries an older message (${(err as Error).message}); retry`);
+      throw new UnavailableError(`could not ${what} (${(err as Error).message}); retry`);
     }
   }
 

@@ -238,6 +238,7 @@ describe('PartitionWriter', () => {
         const logged = (await readToEnd(log)).find((e) => e.event.type === 'MessageSent' && e.event.data.messageId === messageId);
         return logged?.event.type === 'MessageSent' ? { ...logged.event.data, position: logged.position } : null;
       },
+      seqAt: () => Promise.reject(new Error('no marker here')),
     };
     const writer = new PartitionWriter(log.partitionFor(GROUP), { reopen: () => undefined }, older);
     await open(writer, log);
@@ -249,6 +250,43 @@ describe('PartitionWriter', () => {
     expect(retry.message).toMatchObject({ messageId: messageIdFor(GROUP, 'alice', 'm0'), body: 'body m0', position: { offset: '3' } });
     expect(lookups).toEqual([`${messageIdFor(GROUP, 'alice', 'm0')}@8`]); // after the newest message that left the state
     expect((await readToEnd(log)).filter((e) => e.event.type === 'MessageSent')).toHaveLength(RECENT_MESSAGES + 6);
+  });
+
+  it("numbers a read marker from the state's latest messages, and from the read model when it points further back", async () => {
+    const log = new ControlledLog(4);
+    const lookups: string[] = [];
+    const older = {
+      find: () => Promise.reject(new Error('no retry here')),
+      seqAt: async (_conversationId: string, upTo: LogPosition) => {
+        lookups.push(upTo.offset);
+        const sent = (await readToEnd(log)).filter((e) => e.event.type === 'MessageSent' && BigInt(e.position.offset) <= BigInt(upTo.offset));
+        return sent.length;
+      },
+    };
+    const writer = new PartitionWriter(log.partitionFor(GROUP), { reopen: () => undefined }, older);
+    await open(writer, log);
+    await writer.decide(create(), meta('alice'), 1000); // offsets 0-2
+    for (let n = 0; n < RECENT_MESSAGES + 6; n++) await writer.decide(send(`m${n}`), meta('alice'), 1000); // offsets 3.. numbered 1..
+    const markRead = (offset: number, actorId = 'bob'): ConversationCommand => ({
+      type: 'MarkRead',
+      data: { conversationId: GROUP, actorId, upTo: { partition: writer.partition, offset: String(offset) }, now: NOW },
+    });
+    const marked = async (offset: number) => {
+      const { events } = await writer.decide(markRead(offset), meta('bob'), 1000);
+      return events[0]?.type === 'ReadMarkerMoved' ? events[0].data.upToSeq : 'no marker';
+    };
+
+    expect(await marked(3 + RECENT_MESSAGES + 5)).toBe(RECENT_MESSAGES + 6); // the last message: from memory
+    expect(lookups).toEqual([]);
+    const bob = new PartitionWriter(log.partitionFor(GROUP), { reopen: () => undefined }, older);
+    await open(bob, log); // a writer whose state never held the first messages
+    const { events } = await bob.decide(markRead(5), meta('bob'), 1000);
+    expect(events).toEqual([]); // bob's marker is past offset 5 already
+    const carol = await bob.decide({ type: 'JoinConversation', data: { conversationId: GROUP, actorId: 'carol', now: NOW } }, meta('carol'), 1000);
+    expect(carol.events).toHaveLength(1);
+    const early = await bob.decide(markRead(5, 'carol'), meta('carol'), 1000);
+    expect(early.events[0]).toMatchObject({ type: 'ReadMarkerMoved', data: { upToSeq: 3 } }); // offsets 3, 4, 5: from the read model
+    expect(lookups).toEqual(['5']);
   });
 
   it('fails a command whose partition is not read within the timeout', async () => {

@@ -122,7 +122,14 @@ export interface ReadMarkerMoved {
   conversationId: string;
   userId: string;
   upTo: LogPosition | undefined;
-  movedAt: string | undefined;
+  movedAt:
+    | string
+    | undefined;
+  /**
+   * The number (MessageSent.seq) of the last message at or before up_to, 0 when there is none,
+   * decided by the partition's writer. Absent in markers recorded before 2026-12-03.
+   */
+  upToSeq?: string | undefined;
 }
 
 function createBaseLogPosition(): LogPosition {
@@ -1046,6 +1053,9 @@ export const ReadMarkerMoved: MessageFns<ReadMarkerMoved> = {
     if (message.movedAt !== undefined) {
       Timestamp.encode(toTimestamp(message.movedAt), writer.uint32(34).fork()).join();
     }
+    if (message.upToSeq !== undefined) {
+      writer.uint32(40).uint64(message.upToSeq);
+    }
     return writer;
   },
 
@@ -1094,6 +1104,14 @@ export const ReadMarkerMoved: MessageFns<ReadMarkerMoved> = {
             message.movedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
             continue;
           }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.upToSeq = reader.uint64().toString();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1128,6 +1146,11 @@ export const ReadMarkerMoved: MessageFns<ReadMarkerMoved> = {
         : isSet(object.moved_at)
         ? globalThis.String(object.moved_at)
         : undefined,
+      upToSeq: isSet(object.upToSeq)
+        ? globalThis.String(object.upToSeq)
+        : isSet(object.up_to_seq)
+        ? globalThis.String(object.up_to_seq)
+        : undefined,
     };
   },
 
@@ -1144,6 +1167,9 @@ export const ReadMarkerMoved: MessageFns<ReadMarkerMoved> = {
     }
     if (message.movedAt !== undefined) {
       obj.movedAt = message.movedAt;
+    }
+    if (message.upToSeq !== undefined) {
+      obj.upToSeq = message.upToSeq;
     }
     return obj;
   },
