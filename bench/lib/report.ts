@@ -174,12 +174,14 @@ export function tableRows(results: Results, fanoutPlan: Pick<FanoutInput, 'sizes
     const perTable = Object.entries(run.cassandraWritesPerMessage ?? {}).sort(([, a], [, b]) => b - a);
     const total = perTable.reduce((sum, [, n]) => sum + n, 0);
     const bookkeeping = perTable.filter(([table]) => /^projection_/.test(table)).reduce((sum, [, n]) => sum + n, 0);
+    /** As shown (two decimals): a sum of per-table ratios is 3.0000000000000004 as often as 3. */
+    const readModelWrites = Math.round((total - bookkeeping) * 100) / 100;
     rows.push({
       scenario: 'fan-out',
       figure: `${run.subscribers} subscribers: Cassandra writes per message (read models; checkpoints and status)`,
-      value: `${(total - bookkeeping).toFixed(2)}; ${bookkeeping.toFixed(2)} (${perTable.map(([table, n]) => `${table} ${n}`).join(', ')})`,
+      value: `${readModelWrites.toFixed(2)}; ${bookkeeping.toFixed(2)} (${perTable.map(([table, n]) => `${table} ${n}`).join(', ')})`,
       target: '<= 3, checkpoints aside',
-      met: met(total - bookkeeping <= 3),
+      met: met(readModelWrites <= 3),
       ratios: '',
     });
     rows.push({

@@ -49,10 +49,10 @@ export interface ConsumerGroupOptions {
    */
   assigned(partitions: readonly number[]): Promise<PartitionOffsets>;
   /**
-   * Reads at most this often while there is something to read: fewer, larger batches (less
-   * work per event for a reader that commits per batch), each up to this much later. The first
-   * event after a quiet spell is handed on at once, and a quiet log is asked for more only a few
-   * times a second. Without it, a read returns as soon as there is anything.
+   * Hands a read's events on this long after it returned, and reads again only then: fewer,
+   * larger batches (less work per event for a reader that commits per batch), each up to this
+   * much later; a quiet log is asked for more only a few times a second. Without it, a read's
+   * events are handed on as soon as it returns.
    */
   readonly gatherMs?: number;
 }

@@ -255,15 +255,16 @@ export class KafkaEventLog implements GroupAwareEventLog {
     };
 
     /**
-     * A gathering read's pace: kafkajs fetches again once every batch of a fetch is handled, so
-     * a fetch's first batch holds the next fetch back until `gatherMs` after this one started.
+     * A gathering read's pace: a fetch's batches are handed on `gatherMs` after it returned (the
+     * first batch waits; kafkajs fetches again once every batch of a fetch is handled), so what
+     * arrives meanwhile comes with the next fetch, and no event is handed on younger than that.
      */
-    let fetchStarted = 0;
+    let fetched = 0;
     const gathered = async () => {
-      const wait = fetchStarted + (group?.gatherMs ?? 0) - Date.now();
+      const wait = fetched + (group?.gatherMs ?? 0) - Date.now();
       if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
     };
-    if (group?.gatherMs) consumer.on(consumer.events.FETCH_START, () => (fetchStarted = Date.now()));
+    if (group?.gatherMs) consumer.on(consumer.events.FETCH, () => (fetched = Date.now()));
 
     await consumer.connect();
     if (group) {
@@ -385,6 +386,7 @@ export class KafkaEventLog implements GroupAwareEventLog {
             return;
           }
         }
+        await gathered();
         if (!isRunning() || isStale()) return;
         // A heartbeat is where a member learns of a rebalance: then the partition may go to another
         // member, the handler stops, and kafkajs rejoins once this batch returns (the error rethrown).
@@ -404,7 +406,6 @@ export class KafkaEventLog implements GroupAwareEventLog {
         if (rebalancing) throw rebalancing;
         resolveOffset(batch.lastOffset());
         await heartbeat();
-        await gathered();
       },
     });
     if (!group) {
