@@ -16,7 +16,7 @@ import { formatCommand, formatStages, formatTable, tableRows, type Outcome, type
 import { dropResources, infrastructurePids, ROOT, startSystem, stopApps, type AppProcess, type SystemInfo } from './lib/system';
 
 const { values: args } = parseArgs({
-  options: { quick: { type: 'boolean', default: false }, only: { type: 'string' }, events: { type: 'string' } },
+  options: { quick: { type: 'boolean', default: false }, only: { type: 'string' }, events: { type: 'string' }, rates: { type: 'string' } },
 });
 
 /** The scenarios that drive the bench's own Parley system. */
@@ -71,7 +71,15 @@ async function main(): Promise<void> {
   const started = now();
   const startedAt = new Date();
   // --events N: the size of the rebuild/replay log (default 1,000,000; 100,000 with --quick).
-  const plan: Plan = { ...makePlan(args.quick), ...(args.events ? { bulkEvents: Number(args.events) } : {}) };
+  const base = makePlan(args.quick);
+  // --rates 200,400: the offered rates of the command and delivery scenarios (e.g. below where the machine saturates).
+  const rates = args.rates?.split(',').map(Number);
+  if (rates?.some((r) => !(r > 0))) throw new Error(`--rates: positive numbers separated by commas (got ${JSON.stringify(args.rates)})`);
+  const plan: Plan = {
+    ...base,
+    ...(args.events ? { bulkEvents: Number(args.events) } : {}),
+    ...(rates ? { command: { ...base.command, rates }, delivery: { ...base.delivery, rates } } : {}),
+  };
   const selected = selectedScenarios();
   const needsSystem = selected.some((s) => SYSTEM_SCENARIOS.includes(s));
   const needsLog = selected.some((s) => ['rebuild', 'replay'].includes(s));

@@ -32,4 +32,15 @@ describe('Cassandra on loopback (real node)', () => {
       [3, 'body 3'],
     ]);
   });
+
+  it('on a single node, plans statements without hashing their routing keys into tokens', async () => {
+    await client.execute(`CREATE TABLE IF NOT EXISTS ${keyspace}.routed (k text PRIMARY KEY, v text)`);
+    const replicas = jest.spyOn(client, 'getReplicas');
+    await Promise.all(['a', 'b', 'c'].map((k) => client.execute(`INSERT INTO ${keyspace}.routed (k, v) VALUES (?, ?)`, [k, k])));
+    await client.batch([`INSERT INTO ${keyspace}.routed (k, v) VALUES ('d', 'd')`], { logged: false });
+
+    expect(replicas).not.toHaveBeenCalled();
+    expect(client.getState().getConnectedHosts()).toHaveLength(1);
+    expect((await client.execute(`SELECT k FROM ${keyspace}.routed`)).rowLength).toBe(4);
+  });
 });

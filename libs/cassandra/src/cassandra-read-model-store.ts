@@ -287,13 +287,19 @@ export class CassandraReadModelStore implements ReadModelStore {
     await inParallel(requests, this.batching.concurrency);
   }
 
-  async commit(state: readonly RowMutation[], partition: number, nextOffset: string): Promise<void> {
+  async commit(state: readonly RowMutation[], partition: number, nextOffset: string, atomic = true): Promise<void> {
     // The checkpoint carries an ordinary (clock) write time, so an operator can delete it to replay.
     const checkpoint = {
       query: `INSERT INTO ${this.keyspace}.${CHECKPOINTS} (projection, version, partition, next_offset) VALUES (?, ?, ?, ?)`,
       params: [this.projection, this.version, partition, BigInt(nextOffset)],
     };
-    await this.client.batch([...state.map((m) => this.statement(m)), checkpoint], { prepare: true, logged: true });
+    // A LOGGED batch costs Cassandra a batch-log write besides its rows: only where both-or-neither matters.
+    if (atomic && state.length > 0) {
+      await this.client.batch([...state.map((m) => this.statement(m)), checkpoint], { prepare: true, logged: true });
+      return;
+    }
+    await this.write(state);
+    await this.client.execute(checkpoint.query, checkpoint.params, { prepare: true });
   }
 
   async writeMarks(): Promise<PartitionOffsets> {

@@ -11,8 +11,13 @@ export interface ChunkPlan {
   readonly data: RowMutation[];
   /** Who is a member since when: what later decisions read (see `apply`). */
   readonly membership: RowMutation[];
-  /** Counters the projection continues from, committed atomically with the checkpoint. */
+  /** What the projection continues from, committed with the checkpoint. */
   readonly state: RowMutation[];
+  /**
+   * The state counts on from the chunk's events (messages without a number): it is committed
+   * atomically with the checkpoint, or a replay after a crash in between would count them twice.
+   */
+  readonly counted: boolean;
   readonly changes: Change[];
 }
 
@@ -94,7 +99,7 @@ export abstract class ConversationTableProjection implements Projection {
     // rows derived from it lost: the replay then finds the user gone, skips the leave, and the
     // stale rows stay for good. Written only once `data` is stored, it is never ahead of them.
     await this.store.write(membership);
-    await this.store.commit(state, partition, nextOffset);
+    await this.store.commit(state, partition, nextOffset, plan.counted);
     this.committed.committed(partition, nextOffset);
     return changes;
   }

@@ -114,7 +114,8 @@ export class InMemoryReadModelStore implements ReadModelStore {
     }
   }
 
-  async commit(state: readonly RowMutation[], partition: number, nextOffset: string): Promise<void> {
+  /** State, then the checkpoint (atomically in effect: nothing runs in between). */
+  async commit(state: readonly RowMutation[], partition: number, nextOffset: string, _atomic = true): Promise<void> {
     await this.write(state);
     // Last write wins, as in Cassandra (the checkpoint is written USING TIMESTAMP of its offset):
     // committing an older offset again does not move the checkpoint back.

@@ -234,6 +234,8 @@ export class InboxProjection extends ConversationTableProjection {
     const changes: Change[] = [];
     /** Conversations whose head changed: written once, with the checkpoint. */
     const dirty = new Set<string>();
+    /** A message without a number was counted: the state must not be stored without the checkpoint. */
+    let counted = false;
     /** Conversations whose head change is announced in this chunk already. */
     const announced = new Set<string>();
 
@@ -294,6 +296,7 @@ export class InboxProjection extends ConversationTableProjection {
           // (without one) are numbered from the messages': stored for unnumbered messages, kept in
           // memory for the latest RECENT_SEQS of every conversation.
           if (seq === undefined) {
+            counted = true;
             data.push({ table: INBOX_TABLES.seqs.name, key: { conversation_id: conversationId, bucket: bucketOf(offset), offset: at }, values: { seq: c.lastSeq }, writeTime: writeTimeOf(offset) });
           }
           c.recent.push([at, c.lastSeq]);
@@ -339,6 +342,6 @@ export class InboxProjection extends ConversationTableProjection {
         writeTime: stateWriteTime,
       };
     });
-    return { data, membership, state, changes };
+    return { data, membership, state, changes, counted };
   }
 }

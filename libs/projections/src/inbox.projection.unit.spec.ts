@@ -21,7 +21,7 @@ import { INBOX_TABLES, InboxProjection } from './inbox.projection';
 import { InMemoryReadModelStore } from './in-memory-read-model-store';
 import { writeTimeOf, type Row, type RowMutation } from './read-model-store.port';
 import { applyInChunks, snapshot, TestLog } from './testing/projection-spec';
-import { describeReplaySafety } from './testing/replay-safety';
+import { describeReplaySafety, describeStateAheadOfCheckpoint } from './testing/replay-safety';
 
 const I = INBOX_TABLES;
 const AT_1 = '2025-03-01T10:01:00.000Z';
@@ -591,6 +591,29 @@ describeReplaySafety('InboxProjection', {
   tables: INBOX_TABLES,
   create: (store) => new InboxProjection(store),
   scenario: inboxScenario,
+});
+
+/** Messages numbered by their writer (ADR 0009), read markers with their numbers, joins and leaves. */
+function numberedInboxScenario(): TestLog {
+  const log = new TestLog(1, 50);
+  const marker = (userId: string, at: RecordedEvent, upToSeq: number, conversationId = GROUP_ID) => {
+    const event = readMarkerMoved(userId, at.position, conversationId);
+    return { ...event, data: { ...event.data, upToSeq } };
+  };
+  log.append(...groupWith(ALICE, BOB, CAROL), conversationCreated({ conversationId: OTHER_GROUP_ID, createdBy: BOB }), userJoined(BOB, NOW, OTHER_GROUP_ID));
+  const m1 = log.add(messageSent(BOB, 'm1', 'one', { seq: 1, sentAt: AT_1 }));
+  log.append(messageSent(CAROL, 'm2', 'two', { seq: 2, sentAt: AT_1 }), marker(ALICE, m1, 1));
+  const o1 = log.add(messageSent(BOB, 'o1', 'other one', { conversationId: OTHER_GROUP_ID, seq: 1, sentAt: AT_2 }));
+  log.append(userLeft(CAROL, AT_2), userJoined(DAVE, AT_2), userJoined(ALICE, AT_2, OTHER_GROUP_ID));
+  const m3 = log.add(messageSent(ALICE, 'm3', 'three', { seq: 3, sentAt: AT_3 }));
+  log.append(marker(BOB, m3, 3), marker(ALICE, o1, 1, OTHER_GROUP_ID), messageSent(DAVE, 'm4', 'four', { seq: 4, sentAt: AT_4 }));
+  return log;
+}
+
+describeStateAheadOfCheckpoint('InboxProjection', {
+  tables: INBOX_TABLES,
+  create: (store) => new InboxProjection(store),
+  scenario: numberedInboxScenario,
 });
 
 /** Two conversations in one partition, across a bucket boundary, with every kind of event. */

@@ -38,8 +38,14 @@ export interface ReadModelStore {
   list(table: string, partitionKey: Row): Promise<Row[]>;
   /** Idempotent row writes, in any order. */
   write(mutations: readonly RowMutation[]): Promise<void>;
-  /** The projection's own state rows and its checkpoint for one partition, atomically. */
-  commit(state: readonly RowMutation[], partition: number, nextOffset: string): Promise<void>;
+  /**
+   * The projection's own state rows and its checkpoint for one partition. `atomic`: both or
+   * neither (state a replay counts on from, e.g. the number of the last unnumbered message,
+   * must never be ahead of the checkpoint). Otherwise the state is stored first and the
+   * checkpoint after it: state is never behind the checkpoint, and may be ahead of it after a
+   * crash (the replay of the events in between then finds them applied and converges).
+   */
+  commit(state: readonly RowMutation[], partition: number, nextOffset: string, atomic?: boolean): Promise<void>;
   checkpoints(): Promise<PartitionOffsets>;
   /**
    * Per partition, an offset such that no row derived from an event at or after it has ever

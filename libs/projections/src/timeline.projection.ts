@@ -6,6 +6,7 @@ import type { Change } from './projection';
 import { writeTimeOf, type ReadModelStore, type Row, type RowMutation, type TableDefinition } from './read-model-store.port';
 
 export const TIMELINE_TABLES = {
+  /** Per conversation: what it is, and (`last_seq`, `last_offset`) its last message without a number, which counting continues from. */
   conversations: {
     name: 'timeline_conversations',
     columns: {
@@ -74,9 +75,15 @@ export function timelineMessageRows(
 
 interface ConversationView {
   created: Row | undefined;
-  /** The last message's number and offset, as far as this instance applied them (stored: as of the last unnumbered message). */
+  /** The last message's number and offset, as far as this instance applied them. */
   lastSeq: bigint;
   lastOffset: bigint;
+  /**
+   * What the conversation row holds (`last_seq`, `last_offset`): the last message without a
+   * number (events from before ADR 0009), what counting continues from; 0 and -1 when none.
+   * Numbered messages leave it as it is, so the row does not depend on how chunks were cut.
+   */
+  counted: { seq: bigint; offset: bigint };
   /** userId -> offset of the UserJoined that made them a member (may run ahead of the checkpoint; see apply). */
   members?: Map<string, bigint>;
 }
@@ -131,11 +138,8 @@ export class TimelineProjection extends ConversationTableProjection {
     let view = this.views.get(conversationId);
     if (!view) {
       const created = startedEmpty ? undefined : await this.store.get(TIMELINE_TABLES.conversations.name, { conversation_id: conversationId });
-      view = {
-        created,
-        lastSeq: created ? BigInt(created.last_seq as bigint) : 0n,
-        lastOffset: created ? BigInt(created.last_offset as bigint) : -1n,
-      };
+      const counted = { seq: created ? BigInt(created.last_seq as bigint) : 0n, offset: created ? BigInt(created.last_offset as bigint) : -1n };
+      view = { created, lastSeq: counted.seq, lastOffset: counted.offset, counted };
       this.views.set(conversationId, view);
     }
     return view;
@@ -170,6 +174,8 @@ export class TimelineProjection extends ConversationTableProjection {
     const membership: RowMutation[] = [];
     const changes: Change[] = [];
     const dirty = new Set<string>();
+    /** A message without a number was counted: the state must not be stored without the checkpoint. */
+    let counted = false;
     const latestBuckets = new Map<string, RowMutation>();
     // Messages whose rows (message and bucket) the live lane wrote into this version already.
     const ahead = await this.rowsWritten?.written(partition).catch(() => null);
@@ -227,7 +233,11 @@ export class TimelineProjection extends ConversationTableProjection {
           // Only a message without a number needs the last number stored to continue from: a
           // numbered one writes no head (the writers number every message since ADR 0009, and
           // no older writer can run beside them: it would not be fenced either, ADR 0008).
-          if (seq === undefined) dirty.add(conversationId);
+          if (seq === undefined) {
+            view.counted = { seq: view.lastSeq, offset: at };
+            dirty.add(conversationId);
+            counted = true;
+          }
           if (!writtenAhead(at)) {
             const [messageRow, bucketRow] = timelineMessageRows(conversationId, offset, event.data, view.lastSeq);
             data.push(messageRow);
@@ -254,10 +264,10 @@ export class TimelineProjection extends ConversationTableProjection {
       return {
         table: TIMELINE_TABLES.conversations.name,
         key: { conversation_id: conversationId },
-        values: { ...created, last_seq: view.lastSeq, last_offset: view.lastOffset },
+        values: { ...created, last_seq: view.counted.seq, last_offset: view.counted.offset },
         writeTime: stateWriteTime,
       };
     });
-    return { data, membership, state, changes };
+    return { data, membership, state, changes, counted };
   }
 }

@@ -19,7 +19,7 @@ import {
 } from '../../domain/src/testing/conversation-fixtures';
 import { InMemoryReadModelStore } from './in-memory-read-model-store';
 import { applyInChunks, TestLog } from './testing/projection-spec';
-import { describeReplaySafety } from './testing/replay-safety';
+import { describeReplaySafety, describeStateAheadOfCheckpoint } from './testing/replay-safety';
 import { TIMELINE_TABLES, TimelineProjection } from './timeline.projection';
 
 const T = TIMELINE_TABLES;
@@ -382,6 +382,24 @@ describeReplaySafety('TimelineProjection', {
   tables: TIMELINE_TABLES,
   create: (store) => new TimelineProjection(store),
   scenario: timelineScenario,
+});
+
+/** Messages numbered by their writer (ADR 0009), across a bucket boundary, with joins and leaves. */
+function numberedTimelineScenario(): TestLog {
+  const log = new TestLog(2, 99_990);
+  log.append(...groupWith(ALICE, BOB, CAROL), conversationCreated({ conversationId: OTHER_GROUP_ID }), userJoined(BOB, NOW, OTHER_GROUP_ID));
+  log.append(messageSent(BOB, 'm1', 'one', { seq: 1, sentAt: AT_1 }), messageSent(CAROL, 'm2', 'two', { seq: 2, sentAt: AT_1 }));
+  log.append(messageSent(BOB, 'o1', 'other one', { conversationId: OTHER_GROUP_ID, seq: 1, sentAt: AT_1 }));
+  log.append(userLeft(CAROL, AT_2), userJoined(DAVE, AT_2));
+  log.append(messageSent(ALICE, 'm3', 'three', { seq: 3, sentAt: AT_3 }), messageSent(DAVE, 'm4', 'four', { seq: 4, sentAt: AT_3 }));
+  log.append(messageSent(BOB, 'o2', 'other two', { conversationId: OTHER_GROUP_ID, seq: 2, sentAt: AT_4 }));
+  return log;
+}
+
+describeStateAheadOfCheckpoint('TimelineProjection', {
+  tables: TIMELINE_TABLES,
+  create: (store) => new TimelineProjection(store),
+  scenario: numberedTimelineScenario,
 });
 
 /** Two conversations in one partition, across a bucket boundary, with every kind of event. */

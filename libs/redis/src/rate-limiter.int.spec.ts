@@ -18,4 +18,14 @@ describe('RedisRateLimiter (real Redis)', () => {
     expect(decisions[5].retryAfterMs).toBeLessThanOrEqual(1000);
     expect((await limiter.take(uniqueName('other'))).allowed).toBe(true);
   });
+
+  it('keeps counting when Redis has forgotten the script (sent by its SHA, reloaded on NOSCRIPT)', async () => {
+    const limiter = new RedisRateLimiter(redis, uniqueName('ns'), 1, 2);
+    const user = uniqueName('user');
+    expect((await limiter.take(user)).allowed).toBe(true);
+    await redis.script('FLUSH');
+    expect((await limiter.take(user)).allowed).toBe(true);
+    expect((await limiter.take(user)).allowed).toBe(false);
+    expect(await new RedisRateLimiter(redis, uniqueName('ns'), 1, 2).take(user)).toEqual({ allowed: true, retryAfterMs: 0 }); // a second limiter on the same client
+  });
 });

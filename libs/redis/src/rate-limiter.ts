@@ -29,17 +29,26 @@ export interface RateLimitDecision {
   readonly retryAfterMs: number;
 }
 
+/** The script as a command of the client (ioredis `defineCommand`): sent by its SHA, the body only when Redis lacks it. */
+type WithTokenBucket = RedisClient & { parleyTakeToken(bucket: string, perSecond: number, burst: number): Promise<[number, number]> };
+
 export class RedisRateLimiter {
+  private readonly redis: WithTokenBucket;
+
   constructor(
-    private readonly redis: RedisClient,
+    redis: RedisClient,
     private readonly namespace: string,
     private readonly perSecond: number,
     private readonly burst: number,
-  ) {}
+  ) {
+    // EVAL sent the whole script with every request (a sixth of an API instance's time at 500 mutations/s).
+    if (!('parleyTakeToken' in redis)) redis.defineCommand('parleyTakeToken', { numberOfKeys: 1, lua: TOKEN_BUCKET });
+    this.redis = redis as WithTokenBucket;
+  }
 
   async take(key: string): Promise<RateLimitDecision> {
     const bucket = `parley:${this.namespace}:rate:v1:${key}`;
-    const [allowed, retry] = (await this.redis.eval(TOKEN_BUCKET, 1, bucket, this.perSecond, this.burst)) as [number, number];
+    const [allowed, retry] = await this.redis.parleyTakeToken(bucket, this.perSecond, this.burst);
     return { allowed: allowed === 1, retryAfterMs: retry };
   }
 }

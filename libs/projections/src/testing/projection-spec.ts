@@ -152,14 +152,27 @@ export class CrashingStore extends InMemoryReadModelStore {
     return super.write(mutations);
   }
 
-  override async commit(state: readonly RowMutation[], partition: number, nextOffset: string): Promise<void> {
+  /** Commits that store their state (when not atomic) and crash before the checkpoint. */
+  crashBeforeCheckpoints = 0;
+  /** How many non-atomic commits there were. */
+  splitCommits = 0;
+
+  override async commit(state: readonly RowMutation[], partition: number, nextOffset: string, atomic = true): Promise<void> {
     if (this.failNextCommits > 0) {
       this.failNextCommits--;
       throw Object.assign(new Error('simulated crash before the commit'), { retriable: true });
     }
     this.committing = true;
     try {
-      await super.commit(state, partition, nextOffset);
+      if (!atomic) {
+        this.splitCommits++;
+        if (this.crashBeforeCheckpoints > 0) {
+          this.crashBeforeCheckpoints--;
+          await super.write(state);
+          throw Object.assign(new Error('simulated crash between the state and the checkpoint'), { retriable: true });
+        }
+      }
+      await super.commit(state, partition, nextOffset, atomic);
     } finally {
       this.committing = false;
     }

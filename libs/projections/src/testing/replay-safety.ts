@@ -173,3 +173,48 @@ export function describeReplaySafety(name: string, fixture: ReplaySafetyFixture)
     });
   });
 }
+
+/**
+ * A chunk whose state counts on from nothing (only numbered messages) commits its state before
+ * its checkpoint, without a batch log (ReadModelStore.commit): a crash in between leaves the
+ * state ahead of the checkpoint. A restarted instance replays from the checkpoint onto it and
+ * must end with the rows of a clean run. `fixture.scenario` must be such a log.
+ */
+export function describeStateAheadOfCheckpoint(name: string, fixture: ReplaySafetyFixture): void {
+  describe(`${name}: a crash between a chunk's state and its checkpoint (state ahead)`, () => {
+    it.each([1, 2, 3])('a restarted instance resuming from the older checkpoint gives the rows of a clean run (chunks of %i, at every chunk)', async (size) => {
+      const log = fixture.scenario();
+      const { partition } = log;
+      const cleanStore = new CrashingStore();
+      const cleanRun = fixture.create(cleanStore);
+      await cleanRun.createStorage();
+      await cleanRun.apply(partition, log.events, log.end);
+      const clean = await snapshot(cleanStore, fixture.tables);
+
+      const chunks = chunksOf(log.events, size);
+      let crashes = 0;
+      for (let crashAt = 0; crashAt < chunks.length; crashAt++) {
+        const store = new CrashingStore();
+        const projection = fixture.create(store);
+        await projection.createStorage();
+        for (let i = 0; i < crashAt; i++) await projection.apply(partition, chunks[i], chunks[i + 1][0].position.offset);
+        store.crashBeforeCheckpoints = 1;
+        const nextOffset = chunks[crashAt + 1]?.[0].position.offset ?? log.end;
+        await projection.apply(partition, chunks[crashAt], nextOffset).then(
+          () => undefined,
+          (err: unknown) => {
+            expect((err as Error).message).toBe('simulated crash between the state and the checkpoint');
+            crashes++;
+          },
+        );
+        store.crashBeforeCheckpoints = 0;
+
+        const checkpoint = (await store.checkpoints()).get(partition);
+        const resumed = log.events.filter((e) => checkpoint === undefined || BigInt(e.position.offset) >= BigInt(checkpoint));
+        await applyInChunks(fixture.create(store), partition, resumed, size, log.end);
+        expect({ crashAt, rows: await snapshot(store, fixture.tables) }).toEqual({ crashAt, rows: clean });
+      }
+      expect(crashes).toBeGreaterThan(0); // the log has chunks committed without the batch log
+    });
+  });
+}
