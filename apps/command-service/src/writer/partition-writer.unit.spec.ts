@@ -278,13 +278,13 @@ describe('PartitionWriter', () => {
 
     expect(await marked(3 + RECENT_MESSAGES + 5)).toBe(RECENT_MESSAGES + 6); // the last message: from memory
     expect(lookups).toEqual([]);
-    const bob = new PartitionWriter(log.partitionFor(GROUP), { reopen: () => undefined }, older);
-    await open(bob, log); // a writer whose state never held the first messages
-    const { events } = await bob.decide(markRead(5), meta('bob'), 1000);
+    const restarted = new PartitionWriter(log.partitionFor(GROUP), { reopen: () => undefined }, older);
+    await open(restarted, log); // a writer whose state never held the first messages
+    const { events } = await restarted.decide(markRead(5), meta('bob'), 1000);
     expect(events).toEqual([]); // bob's marker is past offset 5 already
-    const carol = await bob.decide({ type: 'JoinConversation', data: { conversationId: GROUP, actorId: 'carol', now: NOW } }, meta('carol'), 1000);
+    const carol = await restarted.decide({ type: 'JoinConversation', data: { conversationId: GROUP, actorId: 'carol', now: NOW } }, meta('carol'), 1000);
     expect(carol.events).toHaveLength(1);
-    const early = await bob.decide(markRead(5, 'carol'), meta('carol'), 1000);
+    const early = await restarted.decide(markRead(5, 'carol'), meta('carol'), 1000);
     expect(early.events[0]).toMatchObject({ type: 'ReadMarkerMoved', data: { upToSeq: 3 } }); // offsets 3, 4, 5: from the read model
     expect(lookups).toEqual(['5']);
   });
