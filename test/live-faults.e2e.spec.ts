@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { signToken } from '../apps/graphql-api/src/auth/jwt';
+import { dropAppKeyspace } from '../libs/cassandra/src/testing/scratch-keyspace';
 
 /**
  * Live traffic through the whole system while, one at a time, the projector, Redis and the
@@ -246,6 +247,7 @@ describe('Live delivery through faults (projector, Redis, Kafka broker SIGKILLed
     await Promise.all(clients.map((c) => c.dispose()));
     for (const app of apps.values()) app.kill('SIGKILL');
     redis?.kill('SIGKILL');
+    if (env?.CASSANDRA_KEYSPACE) await dropAppKeyspace(env.CASSANDRA_KEYSPACE, env);
   });
 
   /** Every subscriber has every message acknowledged so far, none twice, in log order. */

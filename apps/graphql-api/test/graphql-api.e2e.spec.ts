@@ -7,6 +7,7 @@ import { createClient, type Client } from 'graphql-ws';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import WebSocket from 'ws';
+import { dropAppKeyspace } from '../../../libs/cassandra/src/testing/scratch-keyspace';
 import { signToken } from '../src/auth/jwt';
 
 const SECRET = 'e2e-secret-0123456789abcdef';
@@ -90,6 +91,7 @@ describe('GraphQL API end to end (two API instances, real Kafka, Cassandra, Redi
     await Promise.all(sockets.map((s) => s.dispose()));
     await log?.disconnect();
     for (const app of apps.reverse()) app.kill('SIGTERM');
+    if (env?.CASSANDRA_KEYSPACE) await dropAppKeyspace(env.CASSANDRA_KEYSPACE, env);
   });
 
   const createGroup = async (creator: string, memberIds: string[]) => {

@@ -25,7 +25,7 @@ describe('rebuilding projections beside the serving ones (projector as a process
 
   afterAll(async () => {
     child?.kill('SIGKILL');
-    await Promise.all([log.disconnect(), cassandra.shutdown()]);
+    await env.release();
   });
 
   it('switches timeline and inbox to v2 while messages keep coming and reads keep answering, resuming after a SIGKILL; every message once, in log order', async () => {

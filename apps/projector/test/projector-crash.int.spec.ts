@@ -24,7 +24,7 @@ describe('projector killed mid-stream (SIGKILL) and restarted', () => {
 
   afterAll(async () => {
     child?.kill('SIGKILL');
-    await Promise.all([log.disconnect(), cassandra.shutdown()]);
+    await env.release();
   });
 
   it('ends with exactly the expected rows: nothing lost, nothing doubled', async () => {

@@ -1,4 +1,4 @@
-import { CassandraConfig, CassandraReadModelStore, createCassandraClient, ensureKeyspace, plainRow, type CassandraClient } from '@parley/cassandra';
+import { CassandraConfig, CassandraReadModelStore, createCassandraClient, dropKeyspace, ensureKeyspace, plainRow, type CassandraClient } from '@parley/cassandra';
 import { loadConfig } from '@parley/config';
 import { messageIdFor, type ConversationEvent } from '@parley/domain';
 import { createKafka, KafkaEventLog, readToEnd, type NewEvent } from '@parley/event-log';
@@ -45,7 +45,12 @@ export async function projectorEnvironment(chunkSize = 50) {
   const cassandra = createCassandraClient(settings.cassandra);
   await cassandra.connect();
   await ensureKeyspace(cassandra, keyspace, 1);
-  return { env, settings, log, cassandra, keyspace, topic };
+  /** Drops the keyspace (left behind, a test file's tables stay a load on Cassandra) and closes the connections. */
+  const release = async () => {
+    await dropKeyspace(cassandra, keyspace).catch(() => undefined);
+    await Promise.all([log.disconnect(), cassandra.shutdown()]);
+  };
+  return { env, settings, log, cassandra, keyspace, topic, release };
 }
 
 const at = (i: number) => new Date(Date.UTC(2026, 0, 1) + i * 1000).toISOString();

@@ -37,7 +37,7 @@ describe('two projector instances sharing the partitions (real Kafka, Cassandra 
 
   afterAll(async () => {
     await Promise.all(apps.map((a) => a.close()));
-    await Promise.all([log.disconnect(), cassandra.shutdown()]);
+    await env.release();
   });
 
   it('applies each partition in one instance, builds exactly the rows of a single run, and the survivor takes over a stopped instance\'s partitions', async () => {

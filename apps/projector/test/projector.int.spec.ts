@@ -37,7 +37,7 @@ describe('projector (real Kafka, Cassandra and Redis)', () => {
 
   afterAll(async () => {
     await stop();
-    await Promise.all([log.disconnect(), cassandra.shutdown(), redis.quit(), subscriber.quit()]);
+    await Promise.all([env.release(), redis.quit(), subscriber.quit()]);
   });
 
   it('builds the timeline, members, inbox and presence views, and announces inbox changes (messages are announced by their writer)', async () => {

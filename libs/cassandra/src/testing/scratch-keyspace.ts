@@ -34,3 +34,14 @@ export function scratchKeyspace(prefix: string): { readonly config: CassandraCon
     },
   };
 }
+
+/** Drops a keyspace the apps under test created (left behind, a test file's tables stay a load on Cassandra). */
+export async function dropAppKeyspace(keyspace: string, env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  const client = createCassandraClient(loadConfig(CassandraConfig, env));
+  try {
+    await client.connect();
+    await dropKeyspace(client, keyspace);
+  } finally {
+    await client.shutdown();
+  }
+}
