@@ -1,5 +1,6 @@
 import { messageIdFor } from '@parley/domain';
 import { TIMELINE_TABLES, TimelineProjection } from '@parley/projections';
+import { waitFor } from '@parley/testing';
 import type { Client } from 'cassandra-driver';
 import { ALICE, BOB, conversationCreated, GROUP_ID, groupWith, messageSent, NOW, OTHER_GROUP_ID, userJoined } from '../../domain/src/testing/conversation-fixtures';
 import { applyInChunks, TestLog } from '../../projections/src/testing/projection-spec';
@@ -62,22 +63,13 @@ describe('Older messages in the timeline: by id through the index of timeline_me
     await project(2, log);
     await client.execute(`DROP INDEX ${keyspace}.${TIMELINE_TABLES.messages.name}_v2_message_id`);
 
-    const reader = await project(2, log); // createStorage again: the index is built over the rows there
-    const found = await waitForIndex(() => reader.byId(GROUP_ID, messageIdFor(GROUP_ID, BOB, 'c1')));
+    // createStorage again: the index is built, in the background, over the rows there.
+    const reader = await project(2, log);
+    const found = await waitFor('the index built over existing rows to find the message', async () => (await reader.byId(GROUP_ID, messageIdFor(GROUP_ID, BOB, 'c1'))) ?? undefined, {
+      timeoutMs: 30_000,
+      intervalMs: 100,
+    });
     expect(found).toMatchObject({ body: 'old row', offset: BigInt(sent.position.offset) });
   });
 });
 
-/** The lookup once the index (built in the background over existing rows) answers, within 30 s. */
-async function waitForIndex<T>(lookup: () => Promise<T | null>): Promise<T | null> {
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    try {
-      const found = await lookup();
-      if (found !== null || Date.now() > deadline) return found;
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
