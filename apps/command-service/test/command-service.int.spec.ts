@@ -1,7 +1,7 @@
 import { loadConfig } from '@parley/config';
 import type { ConversationEvent } from '@parley/domain';
 import { createKafka, KafkaEventLog, readToEnd } from '@parley/event-log';
-import { createCommandServiceClient, type CommandServiceClient, type CommandServiceError } from '@parley/proto';
+import { createCommandServiceClient, createStreamedCommandServiceClient, type CommandServiceClient, type CommandServiceError } from '@parley/proto';
 import { freePort, uniqueName } from '@parley/testing';
 import type { INestApplication } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
@@ -11,8 +11,8 @@ import { CommandServiceConfig } from '../src/command-service.config';
 const INVALID_ARGUMENT = 3;
 const NOT_FOUND = 5;
 
-/** An in-process command service on `topic` (resolves once it is ready) and a client of it. */
-async function startInstance(topic: string, partitions: number, apps: INestApplication[]): Promise<CommandServiceClient> {
+/** An in-process command service on `topic` (resolves once it is ready) and a client of it (unary calls), with its URL. */
+async function startInstance(topic: string, partitions: number, apps: INestApplication[]): Promise<CommandServiceClient & { url: string }> {
   const port = await freePort();
   const config = loadConfig(CommandServiceConfig, {
     ...process.env,
@@ -22,14 +22,14 @@ async function startInstance(topic: string, partitions: number, apps: INestAppli
     COMMAND_SERVICE_HTTP_PORT: '0',
   });
   apps.push(await createCommandService(config, ['error']));
-  return createCommandServiceClient(config.grpcUrl);
+  return Object.assign(createCommandServiceClient(config.grpcUrl), { url: config.grpcUrl });
 }
 
 describe('command service (two instances, real Kafka)', () => {
   const topic = uniqueName('cmd');
   const apps: INestApplication[] = [];
-  let a: CommandServiceClient;
-  let b: CommandServiceClient;
+  let a: CommandServiceClient & { url: string };
+  let b: CommandServiceClient & { url: string };
   let log: KafkaEventLog;
 
   const context = (actorId: string) => ({ actorId, commandId: randomUUID(), correlationId: '' });
@@ -135,6 +135,30 @@ describe('command service (two instances, real Kafka)', () => {
     const back = await a.markRead({ context: context('bob'), conversationId: conversation.id, upTo: m1.position });
     expect(back.readMarker).toEqual(m2.position);
     expect(back.position).toBeUndefined();
+  });
+
+  it('answers the commands of one Commands-stream frame each by id, in the log in the order sent, rejections included', async () => {
+    const conversation = await group('alice', ['bob']);
+    const streamed = createStreamedCommandServiceClient(b.url);
+    try {
+      const sends = Array.from({ length: 20 }, (_, i) =>
+        streamed.sendMessage({ context: context(i % 2 ? 'bob' : 'alice'), conversationId: conversation.id, body: `s${i}`, clientMessageId: `s-${i}` }),
+      );
+      const empty = rejection(streamed.sendMessage({ context: context('bob'), conversationId: conversation.id, body: '', clientMessageId: 's-x' }));
+      const stranger = rejection(streamed.sendMessage({ context: context('mallory'), conversationId: conversation.id, body: 'hi', clientMessageId: 's-y' }));
+      const answers = await Promise.all(sends);
+      expect(answers.map((r) => [r.appended, r.message!.body])).toEqual(Array.from({ length: 20 }, (_, i) => [true, `s${i}`]));
+      const [badInput, notFound] = await Promise.all([empty, stranger]);
+      expect([badInput.code, badInput.metadata.get('parley-field')]).toEqual([INVALID_ARGUMENT, ['body']]);
+      expect([notFound.code, notFound.metadata.get('parley-code')]).toEqual([NOT_FOUND, ['CONVERSATION.NOT_FOUND']]);
+      // A retry over the stream answers with the original message.
+      const retry = await streamed.sendMessage({ context: context('alice'), conversationId: conversation.id, body: 's0', clientMessageId: 's-0' });
+      expect([retry.appended, retry.message]).toEqual([false, answers[0].message]);
+      const bodies = (await eventsOf(conversation.id)).flatMap((e) => (e.type === 'MessageSent' ? [e.data.body] : []));
+      expect(bodies).toEqual(Array.from({ length: 20 }, (_, i) => `s${i}`));
+    } finally {
+      streamed.close();
+    }
   });
 
   describe('rejects bad input with a clear error and appends nothing', () => {

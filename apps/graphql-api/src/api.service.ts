@@ -11,7 +11,7 @@ import {
   type Versions,
 } from '@parley/cassandra';
 import { createKafka, KafkaEventLog, partitionForConversation } from '@parley/event-log';
-import { createCommandServiceClient, type CommandServiceClient } from '@parley/proto';
+import { createStreamedCommandServiceClient, type CommandServiceClient } from '@parley/proto';
 import { createRedis, presenceKeys, RedisRateLimiter, type RedisClient } from '@parley/redis';
 import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { API_SETTINGS, type GraphqlApiSettings } from './graphql-api.config';
@@ -44,7 +44,7 @@ export class ApiService implements OnModuleInit, OnApplicationShutdown {
   private readonly conversationCache = new Map<string, ConversationRecord>();
 
   constructor(@Inject(API_SETTINGS) readonly settings: GraphqlApiSettings) {
-    this.commands = createCommandServiceClient(settings.api.commandServiceUrl);
+    this.commands = createStreamedCommandServiceClient(settings.api.commandServiceUrl);
     this.cassandra = createCassandraClient(settings.cassandra);
     this.catalog = new ProjectionCatalog(this.cassandra, settings.cassandra.keyspace);
     this.versions = new ServingVersions(this.catalog);

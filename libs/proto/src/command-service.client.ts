@@ -1,4 +1,4 @@
-import { credentials, loadPackageDefinition, Metadata, type ServiceError } from '@grpc/grpc-js';
+import { credentials, loadPackageDefinition, Metadata, status, type ClientDuplexStream, type ServiceError } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import { join } from 'node:path';
 import type * as api from './generated/parley/commands/v1/command_service';
@@ -27,11 +27,19 @@ export type CommandServiceError = ServiceError;
 // The same loader options as the server side (apps/command-service/src/app.ts).
 export const PROTO_LOADER_OPTIONS = { keepCase: false, longs: String, enums: String, defaults: true, oneofs: true } as const;
 
-export function createCommandServiceClient(url: string): CommandServiceClient {
+type Method = Exclude<keyof CommandServiceClient, 'close'>;
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function grpcClient(url: string): any {
   const definition = loadSync(join(protoRoot(), COMMAND_SERVICE_PROTO), { ...PROTO_LOADER_OPTIONS, includeDirs: [protoRoot()] });
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   const pkg = loadPackageDefinition(definition) as any;
-  const client = new pkg.parley.commands.v1.CommandService(url, credentials.createInsecure(), { 'grpc.enable_channelz': 0 });
+  return new pkg.parley.commands.v1.CommandService(url, credentials.createInsecure(), { 'grpc.enable_channelz': 0 });
+}
+
+/** One unary call per command (what one command-service instance uses to forward to another). */
+export function createCommandServiceClient(url: string): CommandServiceClient {
+  const client = grpcClient(url);
   const unary =
     <Req, Res>(method: string): Unary<Req, Res> =>
     (request, { deadlineMs = 10_000, metadata = {} } = {}) => {
@@ -50,5 +58,119 @@ export function createCommandServiceClient(url: string): CommandServiceClient {
     sendMessage: unary('sendMessage'),
     markRead: unary('markRead'),
     close: () => client.close(),
+  };
+}
+
+/** A command as the `Commands` stream carries it (proto-loader's shape for a oneof: the member's own field). */
+interface WireEnvelope {
+  readonly id: number;
+  readonly [command: string]: unknown;
+}
+interface WireOutcome {
+  readonly id: number;
+  readonly error?: { code: number; message: string; reason: string; field?: string };
+  readonly [response: string]: unknown;
+}
+type CommandStreamCall = ClientDuplexStream<{ commands: WireEnvelope[] }, { outcomes: WireOutcome[] }>;
+
+interface Awaiting {
+  readonly method: Method;
+  readonly deadline: number;
+  readonly resolve: (response: unknown) => void;
+  readonly reject: (err: ServiceError) => void;
+  /** The stream it was written to (none yet while it waits for the next frame). */
+  call?: CommandStreamCall;
+}
+
+function commandError(code: number, message: string, reason?: string, field?: string): ServiceError {
+  const metadata = new Metadata();
+  if (reason) metadata.set('parley-code', reason);
+  if (field) metadata.set('parley-field', field);
+  return Object.assign(new Error(`${code} ${status[code]}: ${message}`), { code, details: message, metadata });
+}
+
+const SWEEP_MS = 100;
+
+/**
+ * The command service over one long-lived `Commands` stream (opened on the first command,
+ * opened again after it breaks): the commands issued in one turn of the event loop go in one
+ * frame, and their outcomes come back by id. Failures are the ServiceErrors a unary call would
+ * give (code, details, the parley-code and parley-field metadata); a command past its deadline
+ * fails with DEADLINE_EXCEEDED, and the commands written to a stream that breaks with
+ * UNAVAILABLE (their outcome is unknown: retry them).
+ */
+export function createStreamedCommandServiceClient(url: string): CommandServiceClient {
+  const client = grpcClient(url);
+  const awaiting = new Map<number, Awaiting>();
+  let queued: WireEnvelope[] = [];
+  let call: CommandStreamCall | undefined;
+  let lastId = 0;
+  let sweeper: NodeJS.Timeout | undefined;
+
+  const settle = (id: number, outcome: (entry: Awaiting) => void) => {
+    const entry = awaiting.get(id);
+    if (!entry) return;
+    awaiting.delete(id);
+    outcome(entry);
+    if (awaiting.size === 0 && sweeper) sweeper = (clearInterval(sweeper), undefined);
+  };
+  const broken = (stream: CommandStreamCall, message: string) => {
+    if (call === stream) call = undefined;
+    for (const [id, entry] of awaiting) {
+      if (entry.call === stream) settle(id, (e) => e.reject(commandError(status.UNAVAILABLE, `the command stream broke: ${message}`)));
+    }
+  };
+  const open = (): CommandStreamCall => {
+    const stream: CommandStreamCall = client.commands();
+    stream.on('data', ({ outcomes }: { outcomes: WireOutcome[] }) => {
+      for (const outcome of outcomes) {
+        settle(outcome.id, (entry) => {
+          const { error } = outcome;
+          if (error) entry.reject(commandError(error.code, error.message, error.reason, error.field));
+          else entry.resolve(outcome[entry.method]);
+        });
+      }
+    });
+    stream.on('error', (err: ServiceError) => broken(stream, err.details ?? err.message));
+    stream.on('end', () => broken(stream, 'the command service ended it'));
+    return stream;
+  };
+  const flush = () => {
+    const commands = queued;
+    queued = [];
+    call ??= open();
+    for (const { id } of commands) {
+      const entry = awaiting.get(id);
+      if (entry) entry.call = call;
+    }
+    call.write({ commands });
+  };
+  const sweep = () => {
+    const now = Date.now();
+    for (const [id, entry] of awaiting) {
+      if (entry.deadline <= now) settle(id, (e) => e.reject(commandError(status.DEADLINE_EXCEEDED, 'the command service did not answer in time')));
+    }
+  };
+  const send =
+    <Req, Res>(method: Method): Unary<Req, Res> =>
+    (request, { deadlineMs = 10_000 } = {}) =>
+      new Promise<Res>((resolve, reject) => {
+        do {
+          lastId = (lastId + 1) >>> 0;
+        } while (awaiting.has(lastId));
+        awaiting.set(lastId, { method, deadline: Date.now() + deadlineMs, resolve: resolve as (r: unknown) => void, reject });
+        sweeper ??= setInterval(sweep, SWEEP_MS).unref();
+        if (queued.push({ id: lastId, [method]: request }) === 1) setImmediate(flush);
+      });
+  return {
+    createConversation: send('createConversation'),
+    joinConversation: send('joinConversation'),
+    leaveConversation: send('leaveConversation'),
+    sendMessage: send('sendMessage'),
+    markRead: send('markRead'),
+    close: () => {
+      call?.end();
+      client.close();
+    },
   };
 }

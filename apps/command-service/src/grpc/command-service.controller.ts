@@ -16,8 +16,10 @@ import { MarkReadRequestDto, PositionDto, toMarkRead } from '../commands/mark-re
 import { SendMessageRequestDto, toSendMessage } from '../commands/send-message/send-message.command';
 import type { Metadata } from '@grpc/grpc-js';
 import { Histogram } from 'prom-client';
+import type { Observable } from 'rxjs';
 import { CommandServiceConfig } from '../command-service.config';
 import { PartitionWriters } from '../writer/partition-writers';
+import { serveCommandStream, type WireCommandFrame } from './command-stream';
 import { invalidArgument, toRpcException, UnavailableError } from './grpc-errors';
 import { FORWARDED_METADATA, OwnerForwarder, type CommandMethod } from './owner-forwarder';
 
@@ -180,6 +182,14 @@ export class CommandServiceController implements api.CommandServiceController {
         appended: decision.events.length > 0,
       };
     });
+  }
+
+  /** The same commands over one long-lived stream per caller (what the GraphQL API uses): see `command-stream.ts`. */
+  commands(frames: Observable<api.CommandsRequest>): Observable<api.CommandsResponse> {
+    const served = serveCommandStream(frames as unknown as Observable<WireCommandFrame>, (method, request) =>
+      (this[method] as (request: object) => Promise<object>).call(this, request),
+    );
+    return served as unknown as Observable<api.CommandsResponse>;
   }
 
   markRead(request: api.MarkReadRequest, metadata?: Metadata): Promise<api.MarkReadResponse> {

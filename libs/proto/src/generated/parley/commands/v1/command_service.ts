@@ -114,6 +114,53 @@ export interface MarkReadResponse {
   position?: Position | undefined;
 }
 
+export interface CommandsRequest {
+  commands: CommandEnvelope[];
+}
+
+export interface CommandEnvelope {
+  /** Unique among the stream's commands awaiting an outcome (a counter may wrap). */
+  id: number;
+  command:
+    | { $case: "createConversation"; value: CreateConversationRequest }
+    | { $case: "joinConversation"; value: JoinConversationRequest }
+    | { $case: "leaveConversation"; value: LeaveConversationRequest }
+    | { $case: "sendMessage"; value: SendMessageRequest }
+    | { $case: "markRead"; value: MarkReadRequest }
+    | undefined;
+}
+
+export interface CommandsResponse {
+  outcomes: Outcome[];
+}
+
+export interface Outcome {
+  /** The id of the command this is the outcome of. */
+  id: number;
+  result:
+    | { $case: "createConversation"; value: CreateConversationResponse }
+    | { $case: "joinConversation"; value: JoinConversationResponse }
+    | { $case: "leaveConversation"; value: LeaveConversationResponse }
+    | { $case: "sendMessage"; value: SendMessageResponse }
+    | { $case: "markRead"; value: MarkReadResponse }
+    | { $case: "error"; value: CommandError }
+    | undefined;
+}
+
+/** A command that failed: what a unary call would have ended with. */
+export interface CommandError {
+  /**
+   * The gRPC status code (INVALID_ARGUMENT, NOT_FOUND, ALREADY_EXISTS, PERMISSION_DENIED,
+   * UNAVAILABLE, INTERNAL).
+   */
+  code: number;
+  message: string;
+  /** The stable reason (the parley-code trailer of a unary call), e.g. MESSAGE.EMPTY_BODY. */
+  reason: string;
+  /** The offending field, when one is (the parley-field trailer). */
+  field?: string | undefined;
+}
+
 function createBasePosition(): Position {
   return { partition: 0, offset: "0" };
 }
@@ -1542,6 +1589,564 @@ export const MarkReadResponse: MessageFns<MarkReadResponse> = {
   },
 };
 
+function createBaseCommandsRequest(): CommandsRequest {
+  return { commands: [] };
+}
+
+export const CommandsRequest: MessageFns<CommandsRequest> = {
+  encode(message: CommandsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.commands) {
+      CommandEnvelope.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CommandsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCommandsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.commands.push(CommandEnvelope.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CommandsRequest {
+    return {
+      commands: globalThis.Array.isArray(object?.commands)
+        ? object.commands.map((e: any) => CommandEnvelope.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: CommandsRequest): unknown {
+    const obj: any = {};
+    if (message.commands?.length) {
+      obj.commands = message.commands.map((e) => CommandEnvelope.toJSON(e));
+    }
+    return obj;
+  },
+};
+
+function createBaseCommandEnvelope(): CommandEnvelope {
+  return { id: 0, command: undefined };
+}
+
+export const CommandEnvelope: MessageFns<CommandEnvelope> = {
+  encode(message: CommandEnvelope, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== 0) {
+      writer.uint32(8).uint32(message.id);
+    }
+    switch (message.command?.$case) {
+      case "createConversation":
+        CreateConversationRequest.encode(message.command.value, writer.uint32(18).fork()).join();
+        break;
+      case "joinConversation":
+        JoinConversationRequest.encode(message.command.value, writer.uint32(26).fork()).join();
+        break;
+      case "leaveConversation":
+        LeaveConversationRequest.encode(message.command.value, writer.uint32(34).fork()).join();
+        break;
+      case "sendMessage":
+        SendMessageRequest.encode(message.command.value, writer.uint32(42).fork()).join();
+        break;
+      case "markRead":
+        MarkReadRequest.encode(message.command.value, writer.uint32(50).fork()).join();
+        break;
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CommandEnvelope {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCommandEnvelope();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.id = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.command = {
+              $case: "createConversation",
+              value: CreateConversationRequest.decode(reader, reader.uint32()),
+            };
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.command = {
+              $case: "joinConversation",
+              value: JoinConversationRequest.decode(reader, reader.uint32()),
+            };
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.command = {
+              $case: "leaveConversation",
+              value: LeaveConversationRequest.decode(reader, reader.uint32()),
+            };
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.command = { $case: "sendMessage", value: SendMessageRequest.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.command = { $case: "markRead", value: MarkReadRequest.decode(reader, reader.uint32()) };
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CommandEnvelope {
+    return {
+      id: isSet(object.id) ? globalThis.Number(object.id) : 0,
+      command: isSet(object.createConversation)
+        ? { $case: "createConversation", value: CreateConversationRequest.fromJSON(object.createConversation) }
+        : isSet(object.create_conversation)
+        ? { $case: "createConversation", value: CreateConversationRequest.fromJSON(object.create_conversation) }
+        : isSet(object.joinConversation)
+        ? { $case: "joinConversation", value: JoinConversationRequest.fromJSON(object.joinConversation) }
+        : isSet(object.join_conversation)
+        ? { $case: "joinConversation", value: JoinConversationRequest.fromJSON(object.join_conversation) }
+        : isSet(object.leaveConversation)
+        ? { $case: "leaveConversation", value: LeaveConversationRequest.fromJSON(object.leaveConversation) }
+        : isSet(object.leave_conversation)
+        ? { $case: "leaveConversation", value: LeaveConversationRequest.fromJSON(object.leave_conversation) }
+        : isSet(object.sendMessage)
+        ? { $case: "sendMessage", value: SendMessageRequest.fromJSON(object.sendMessage) }
+        : isSet(object.send_message)
+        ? { $case: "sendMessage", value: SendMessageRequest.fromJSON(object.send_message) }
+        : isSet(object.markRead)
+        ? { $case: "markRead", value: MarkReadRequest.fromJSON(object.markRead) }
+        : isSet(object.mark_read)
+        ? { $case: "markRead", value: MarkReadRequest.fromJSON(object.mark_read) }
+        : undefined,
+    };
+  },
+
+  toJSON(message: CommandEnvelope): unknown {
+    const obj: any = {};
+    if (message.id !== 0) {
+      obj.id = Math.round(message.id);
+    }
+    if (message.command?.$case === "createConversation") {
+      obj.createConversation = CreateConversationRequest.toJSON(message.command.value);
+    } else if (message.command?.$case === "joinConversation") {
+      obj.joinConversation = JoinConversationRequest.toJSON(message.command.value);
+    } else if (message.command?.$case === "leaveConversation") {
+      obj.leaveConversation = LeaveConversationRequest.toJSON(message.command.value);
+    } else if (message.command?.$case === "sendMessage") {
+      obj.sendMessage = SendMessageRequest.toJSON(message.command.value);
+    } else if (message.command?.$case === "markRead") {
+      obj.markRead = MarkReadRequest.toJSON(message.command.value);
+    }
+    return obj;
+  },
+};
+
+function createBaseCommandsResponse(): CommandsResponse {
+  return { outcomes: [] };
+}
+
+export const CommandsResponse: MessageFns<CommandsResponse> = {
+  encode(message: CommandsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.outcomes) {
+      Outcome.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CommandsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCommandsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.outcomes.push(Outcome.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CommandsResponse {
+    return {
+      outcomes: globalThis.Array.isArray(object?.outcomes) ? object.outcomes.map((e: any) => Outcome.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: CommandsResponse): unknown {
+    const obj: any = {};
+    if (message.outcomes?.length) {
+      obj.outcomes = message.outcomes.map((e) => Outcome.toJSON(e));
+    }
+    return obj;
+  },
+};
+
+function createBaseOutcome(): Outcome {
+  return { id: 0, result: undefined };
+}
+
+export const Outcome: MessageFns<Outcome> = {
+  encode(message: Outcome, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== 0) {
+      writer.uint32(8).uint32(message.id);
+    }
+    switch (message.result?.$case) {
+      case "createConversation":
+        CreateConversationResponse.encode(message.result.value, writer.uint32(18).fork()).join();
+        break;
+      case "joinConversation":
+        JoinConversationResponse.encode(message.result.value, writer.uint32(26).fork()).join();
+        break;
+      case "leaveConversation":
+        LeaveConversationResponse.encode(message.result.value, writer.uint32(34).fork()).join();
+        break;
+      case "sendMessage":
+        SendMessageResponse.encode(message.result.value, writer.uint32(42).fork()).join();
+        break;
+      case "markRead":
+        MarkReadResponse.encode(message.result.value, writer.uint32(50).fork()).join();
+        break;
+      case "error":
+        CommandError.encode(message.result.value, writer.uint32(58).fork()).join();
+        break;
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Outcome {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseOutcome();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.id = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.result = {
+              $case: "createConversation",
+              value: CreateConversationResponse.decode(reader, reader.uint32()),
+            };
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.result = {
+              $case: "joinConversation",
+              value: JoinConversationResponse.decode(reader, reader.uint32()),
+            };
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.result = {
+              $case: "leaveConversation",
+              value: LeaveConversationResponse.decode(reader, reader.uint32()),
+            };
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.result = { $case: "sendMessage", value: SendMessageResponse.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.result = { $case: "markRead", value: MarkReadResponse.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.result = { $case: "error", value: CommandError.decode(reader, reader.uint32()) };
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Outcome {
+    return {
+      id: isSet(object.id) ? globalThis.Number(object.id) : 0,
+      result: isSet(object.createConversation)
+        ? { $case: "createConversation", value: CreateConversationResponse.fromJSON(object.createConversation) }
+        : isSet(object.create_conversation)
+        ? { $case: "createConversation", value: CreateConversationResponse.fromJSON(object.create_conversation) }
+        : isSet(object.joinConversation)
+        ? { $case: "joinConversation", value: JoinConversationResponse.fromJSON(object.joinConversation) }
+        : isSet(object.join_conversation)
+        ? { $case: "joinConversation", value: JoinConversationResponse.fromJSON(object.join_conversation) }
+        : isSet(object.leaveConversation)
+        ? { $case: "leaveConversation", value: LeaveConversationResponse.fromJSON(object.leaveConversation) }
+        : isSet(object.leave_conversation)
+        ? { $case: "leaveConversation", value: LeaveConversationResponse.fromJSON(object.leave_conversation) }
+        : isSet(object.sendMessage)
+        ? { $case: "sendMessage", value: SendMessageResponse.fromJSON(object.sendMessage) }
+        : isSet(object.send_message)
+        ? { $case: "sendMessage", value: SendMessageResponse.fromJSON(object.send_message) }
+        : isSet(object.markRead)
+        ? { $case: "markRead", value: MarkReadResponse.fromJSON(object.markRead) }
+        : isSet(object.mark_read)
+        ? { $case: "markRead", value: MarkReadResponse.fromJSON(object.mark_read) }
+        : isSet(object.error)
+        ? { $case: "error", value: CommandError.fromJSON(object.error) }
+        : undefined,
+    };
+  },
+
+  toJSON(message: Outcome): unknown {
+    const obj: any = {};
+    if (message.id !== 0) {
+      obj.id = Math.round(message.id);
+    }
+    if (message.result?.$case === "createConversation") {
+      obj.createConversation = CreateConversationResponse.toJSON(message.result.value);
+    } else if (message.result?.$case === "joinConversation") {
+      obj.joinConversation = JoinConversationResponse.toJSON(message.result.value);
+    } else if (message.result?.$case === "leaveConversation") {
+      obj.leaveConversation = LeaveConversationResponse.toJSON(message.result.value);
+    } else if (message.result?.$case === "sendMessage") {
+      obj.sendMessage = SendMessageResponse.toJSON(message.result.value);
+    } else if (message.result?.$case === "markRead") {
+      obj.markRead = MarkReadResponse.toJSON(message.result.value);
+    } else if (message.result?.$case === "error") {
+      obj.error = CommandError.toJSON(message.result.value);
+    }
+    return obj;
+  },
+};
+
+function createBaseCommandError(): CommandError {
+  return { code: 0, message: "", reason: "" };
+}
+
+export const CommandError: MessageFns<CommandError> = {
+  encode(message: CommandError, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.code !== 0) {
+      writer.uint32(8).uint32(message.code);
+    }
+    if (message.message !== "") {
+      writer.uint32(18).string(message.message);
+    }
+    if (message.reason !== "") {
+      writer.uint32(26).string(message.reason);
+    }
+    if (message.field !== undefined) {
+      writer.uint32(34).string(message.field);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CommandError {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCommandError();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.code = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.message = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.field = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CommandError {
+    return {
+      code: isSet(object.code) ? globalThis.Number(object.code) : 0,
+      message: isSet(object.message) ? globalThis.String(object.message) : "",
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+      field: isSet(object.field) ? globalThis.String(object.field) : undefined,
+    };
+  },
+
+  toJSON(message: CommandError): unknown {
+    const obj: any = {};
+    if (message.code !== 0) {
+      obj.code = Math.round(message.code);
+    }
+    if (message.message !== "") {
+      obj.message = message.message;
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    if (message.field !== undefined) {
+      obj.field = message.field;
+    }
+    return obj;
+  },
+};
+
 export interface CommandServiceClient {
   createConversation(request: CreateConversationRequest): Observable<CreateConversationResponse>;
 
@@ -1552,6 +2157,17 @@ export interface CommandServiceClient {
   sendMessage(request: SendMessageRequest): Observable<SendMessageResponse>;
 
   markRead(request: MarkReadRequest): Observable<MarkReadResponse>;
+
+  /**
+   * The same commands over one long-lived stream per caller: each command carries an id chosen
+   * by the caller, its outcome comes back with that id (in completion order, not sending
+   * order). Commands sent in the same moment share a frame, and so do outcomes: one HTTP/2
+   * message for many commands instead of a call (headers, trailers, a stream) for each. A
+   * command whose stream breaks before its outcome came has an unknown outcome, as a unary
+   * call past its deadline: retry it (sendMessage with the same client_message_id).
+   */
+
+  commands(request: Observable<CommandsRequest>): Observable<CommandsResponse>;
 }
 
 export interface CommandServiceController {
@@ -1572,6 +2188,17 @@ export interface CommandServiceController {
   ): Promise<SendMessageResponse> | Observable<SendMessageResponse> | SendMessageResponse;
 
   markRead(request: MarkReadRequest): Promise<MarkReadResponse> | Observable<MarkReadResponse> | MarkReadResponse;
+
+  /**
+   * The same commands over one long-lived stream per caller: each command carries an id chosen
+   * by the caller, its outcome comes back with that id (in completion order, not sending
+   * order). Commands sent in the same moment share a frame, and so do outcomes: one HTTP/2
+   * message for many commands instead of a call (headers, trailers, a stream) for each. A
+   * command whose stream breaks before its outcome came has an unknown outcome, as a unary
+   * call past its deadline: retry it (sendMessage with the same client_message_id).
+   */
+
+  commands(request: Observable<CommandsRequest>): Observable<CommandsResponse>;
 }
 
 export function CommandServiceControllerMethods() {
@@ -1588,7 +2215,7 @@ export function CommandServiceControllerMethods() {
       GrpcMethod("CommandService", method)(constructor.prototype[method], method, descriptor);
       Object.defineProperty(constructor.prototype, method, descriptor);
     }
-    const grpcStreamMethods: string[] = [];
+    const grpcStreamMethods: string[] = ["commands"];
     for (const method of grpcStreamMethods) {
       const descriptor: any = Reflect.getOwnPropertyDescriptor(constructor.prototype, method);
       GrpcStreamMethod("CommandService", method)(constructor.prototype[method], method, descriptor);
