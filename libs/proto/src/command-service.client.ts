@@ -27,7 +27,9 @@ export type CommandServiceError = ServiceError;
 // The same loader options as the server side (apps/command-service/src/app.ts).
 export const PROTO_LOADER_OPTIONS = { keepCase: false, longs: String, enums: String, defaults: true, oneofs: true } as const;
 
-type Method = Exclude<keyof CommandServiceClient, 'close'>;
+/** A command's method name, as on CommandServiceClient and as the stream's oneof members. */
+export type CommandMethod = Exclude<keyof CommandServiceClient, 'close'>;
+type Method = CommandMethod;
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 function grpcClient(url: string): any {
@@ -61,17 +63,35 @@ export function createCommandServiceClient(url: string): CommandServiceClient {
   };
 }
 
-/** A command as the `Commands` stream carries it (proto-loader's shape for a oneof: the member's own field). */
-interface WireEnvelope {
+/**
+ * The `Commands` stream's messages as @grpc/proto-loader gives and takes them (`oneofs: true`),
+ * on both ends: the oneof's member is a field of its own name (`sendMessage: {...}`), and, when
+ * decoded, `command` names the one that is set. (The generated types describe the same messages
+ * with ts-proto's `$case` unions instead.)
+ */
+export interface WireEnvelope {
   readonly id: number;
-  readonly [command: string]: unknown;
+  readonly command?: Method;
+  readonly [request: string]: unknown;
 }
-interface WireOutcome {
+export interface WireCommandFailure {
+  readonly code: number;
+  readonly message: string;
+  readonly reason: string;
+  readonly field?: string;
+}
+export interface WireOutcome {
   readonly id: number;
-  readonly error?: { code: number; message: string; reason: string; field?: string };
+  readonly error?: WireCommandFailure;
   readonly [response: string]: unknown;
 }
-type CommandStreamCall = ClientDuplexStream<{ commands: WireEnvelope[] }, { outcomes: WireOutcome[] }>;
+export interface WireCommandsRequest {
+  readonly commands?: readonly WireEnvelope[];
+}
+export interface WireCommandsResponse {
+  readonly outcomes: readonly WireOutcome[];
+}
+type CommandStreamCall = ClientDuplexStream<WireCommandsRequest, WireCommandsResponse>;
 
 interface Awaiting {
   readonly method: Method;
@@ -122,7 +142,7 @@ export function createStreamedCommandServiceClient(url: string): CommandServiceC
   };
   const open = (): CommandStreamCall => {
     const stream: CommandStreamCall = client.commands();
-    stream.on('data', ({ outcomes }: { outcomes: WireOutcome[] }) => {
+    stream.on('data', ({ outcomes }: WireCommandsResponse) => {
       for (const outcome of outcomes) {
         settle(outcome.id, (entry) => {
           const { error } = outcome;

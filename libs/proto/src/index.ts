@@ -8,4 +8,9 @@ export {
   type CommandServiceClient,
   type CallOptions,
   type CommandServiceError,
+  type CommandMethod,
+  type WireCommandFailure,
+  type WireCommandsRequest,
+  type WireCommandsResponse,
+  type WireOutcome,
 } from './command-service.client';

@@ -1,5 +1,5 @@
 import { findMessage, membersInJoinOrder, messageIdFor, type ConversationCommand, type ConversationState, type LogPosition } from '@parley/domain';
-import { commands as api } from '@parley/proto';
+import { commands as api, type CommandMethod, type WireCommandsRequest } from '@parley/proto';
 import { Controller, Inject, Logger } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { validateSync, type ValidationError } from 'class-validator';
@@ -19,9 +19,9 @@ import { Histogram } from 'prom-client';
 import type { Observable } from 'rxjs';
 import { CommandServiceConfig } from '../command-service.config';
 import { PartitionWriters } from '../writer/partition-writers';
-import { serveCommandStream, type WireCommandFrame } from './command-stream';
+import { serveCommandStream } from './command-stream';
 import { invalidArgument, toRpcException, UnavailableError } from './grpc-errors';
-import { FORWARDED_METADATA, OwnerForwarder, type CommandMethod } from './owner-forwarder';
+import { FORWARDED_METADATA, OwnerForwarder } from './owner-forwarder';
 
 const commandDuration = new Histogram({
   name: 'parley_command_duration_seconds',
@@ -186,7 +186,8 @@ export class CommandServiceController implements api.CommandServiceController {
 
   /** The same commands over one long-lived stream per caller (what the GraphQL API uses): see `command-stream.ts`. */
   commands(frames: Observable<api.CommandsRequest>): Observable<api.CommandsResponse> {
-    const served = serveCommandStream(frames as unknown as Observable<WireCommandFrame>, (method, request) =>
+    // The wire shape of the stream's oneofs differs from the generated types (see WireEnvelope).
+    const served = serveCommandStream(frames as unknown as Observable<WireCommandsRequest>, (method, request) =>
       (this[method] as (request: object) => Promise<object>).call(this, request),
     );
     return served as unknown as Observable<api.CommandsResponse>;

@@ -1,28 +1,6 @@
+import type { CommandMethod, WireCommandsRequest, WireCommandsResponse, WireOutcome } from '@parley/proto';
 import { Observable } from 'rxjs';
-import type { CommandMethod } from './owner-forwarder';
-import { failureOf, type CommandFailure } from './grpc-errors';
-
-/**
- * The `Commands` stream's frames as @grpc/proto-loader gives and takes them (`oneofs: true`):
- * the oneof's member is a field of its own name, and `command` names the one that is set.
- * (The generated types describe the same messages with ts-proto's `$case` unions instead.)
- */
-export interface WireEnvelope {
-  readonly id: number;
-  readonly command?: CommandMethod;
-  readonly [request: string]: unknown;
-}
-export interface WireOutcome {
-  readonly id: number;
-  readonly error?: CommandFailure;
-  readonly [response: string]: unknown;
-}
-export interface WireCommandFrame {
-  readonly commands?: readonly WireEnvelope[];
-}
-export interface WireOutcomeFrame {
-  readonly outcomes: readonly WireOutcome[];
-}
+import { failureOf } from './grpc-errors';
 
 export type ExecuteCommand = (method: CommandMethod, request: object) => Promise<object>;
 
@@ -32,8 +10,8 @@ export type ExecuteCommand = (method: CommandMethod, request: object) => Promise
  * the event loop go back in one frame. When the caller ends its side, the stream ends once
  * every outcome has been sent.
  */
-export function serveCommandStream(frames: Observable<WireCommandFrame>, execute: ExecuteCommand): Observable<WireOutcomeFrame> {
-  return new Observable<WireOutcomeFrame>((subscriber) => {
+export function serveCommandStream(frames: Observable<WireCommandsRequest>, execute: ExecuteCommand): Observable<WireCommandsResponse> {
+  return new Observable<WireCommandsResponse>((subscriber) => {
     let outcomes: WireOutcome[] = [];
     let flushing = false;
     let running = 0;

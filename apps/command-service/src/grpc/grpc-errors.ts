@@ -1,4 +1,5 @@
 import { BadUserInputError, DomainError, type DomainErrorKind } from '@parley/domain';
+import type { WireCommandFailure } from '@parley/proto';
 import { Metadata, status } from '@grpc/grpc-js';
 import { RpcException } from '@nestjs/microservices';
 
@@ -29,16 +30,8 @@ export function invalidArgument(message: string, field?: string): RpcException {
   return rpcError(status.INVALID_ARGUMENT, message, 'COMMAND.INVALID_REQUEST', field);
 }
 
-/** What a failed command ends with: its gRPC status code, message, stable reason and field (the `CommandError` of a stream). */
-export interface CommandFailure {
-  readonly code: status;
-  readonly message: string;
-  readonly reason: string;
-  readonly field?: string;
-}
-
 /** The failure a unary call would end with, as the plain fields a stream's outcome carries. */
-export function failureOf(err: unknown): CommandFailure {
+export function failureOf(err: unknown): WireCommandFailure {
   const { code, details, metadata } = toRpcException(err).getError() as { code: status; details: string; metadata: Metadata };
   const field = metadata.get(ERROR_FIELD_METADATA)[0];
   return { code, message: details, reason: String(metadata.get(ERROR_CODE_METADATA)[0] ?? ''), ...(field ? { field: String(field) } : {}) };

@@ -1,4 +1,4 @@
-import { createCommandServiceClient, type CommandServiceClient } from '@parley/proto';
+import { createCommandServiceClient, type CommandMethod, type CommandServiceClient } from '@parley/proto';
 import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
 import { RpcException } from '@nestjs/microservices';
@@ -6,8 +6,6 @@ import { CommandServiceConfig } from '../command-service.config';
 
 /** Request metadata marking a command forwarded by another instance: it is never forwarded again. */
 export const FORWARDED_METADATA = 'parley-forwarded';
-
-export type CommandMethod = 'createConversation' | 'joinConversation' | 'leaveConversation' | 'sendMessage' | 'markRead';
 
 /** Sends a command to the instance that owns its partition (one persistent channel per owner). */
 @Injectable()
