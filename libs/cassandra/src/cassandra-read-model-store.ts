@@ -1,6 +1,7 @@
 import type { PartitionOffsets } from '@parley/event-log';
 import { writeTimeOf, type ReadModelStore, type Row, type RowMutation, type TableDefinition } from '@parley/projections';
 import { errors, type Client, type types } from 'cassandra-driver';
+import { coalescedWrites } from './coalesced-writes';
 
 const IDENTIFIER = /^[a-z][a-z0-9_]{0,47}$/;
 const CHECKPOINTS = 'projection_checkpoints';
@@ -107,14 +108,18 @@ async function inParallel(tasks: ReadonlyArray<() => Promise<unknown>>, limit: n
   if (failure) throw failure.error;
 }
 
+/** Writes of at most this many rows go with the other small writes of the same turn (see CoalescedWrites). */
+const COALESCED_WRITE_MAX = 16;
+
 /**
  * ReadModelStore on Cassandra. Tables are named `<table>_v<version>` in one keyspace, so a
  * rebuild (version N+1) lives beside the serving version. Every write carries
  * `USING TIMESTAMP <write time from the log position>`; state rows and the checkpoint go in
  * one LOGGED batch (atomic). Other writes go in UNLOGGED batches grouped by Cassandra partition
  * (a single-partition batch is applied as one mutation); the statements of small partitions
- * share batches (on a few nodes, fewer requests for the same rows). Either way a write may land
- * in part, as the port allows.
+ * share batches (on a few nodes, fewer requests for the same rows). Small writes and
+ * checkpoints go with those of the other stores on the client in the same turn (CoalescedWrites).
+ * Either way a write may land in part, as the port allows.
  */
 export class CassandraReadModelStore implements ReadModelStore {
   private readonly defs = new Map<string, TableDefinition>();
@@ -279,6 +284,12 @@ export class CassandraReadModelStore implements ReadModelStore {
 
   async write(mutations: readonly RowMutation[]): Promise<void> {
     if (mutations.length === 0) return;
+    if (mutations.length <= COALESCED_WRITE_MAX) {
+      // A few rows (a live chunk's state): with what other partitions and projections write in the same turn.
+      const writes = coalescedWrites(this.client);
+      await Promise.all(mutations.map((m) => writes.write(this.statement(m))));
+      return;
+    }
     const requests = this.batches(mutations).map((batch) =>
       batch.length === 1
         ? () => this.client.execute(batch[0].query, batch[0].params, { prepare: true })
@@ -299,7 +310,8 @@ export class CassandraReadModelStore implements ReadModelStore {
       return;
     }
     await this.write(state);
-    await this.client.execute(checkpoint.query, checkpoint.params, { prepare: true });
+    // With the checkpoints of other partitions and projections committed in the same turn: one request.
+    await coalescedWrites(this.client).write(checkpoint);
   }
 
   async writeMarks(): Promise<PartitionOffsets> {

@@ -314,6 +314,7 @@ export class KafkaEventLog implements GroupAwareEventLog {
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: group ? this.partitionCount : 1,
       eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload) => {
         const partition = batch.partition;
         if (group) {

@@ -10,7 +10,7 @@ describe('serveCommandStream', () => {
     const slow = new Promise<void>((resolve) => (release = resolve));
     const started: string[] = [];
     const responses = lastValueFrom(
-      serveCommandStream(frames, async (method, request) => {
+      serveCommandStream(frames, async (_method, request) => {
         const body = (request as { body: string }).body;
         started.push(body);
         if (body === 'slow') await slow;
