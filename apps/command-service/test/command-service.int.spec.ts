@@ -83,6 +83,19 @@ describe('command service (two instances, real Kafka)', () => {
     expect(message!.position).toEqual({ partition: log.partitionFor(conversation.id), offset: expect.stringMatching(/^\d+$/) });
   });
 
+  it('answers Membership from the writer: a join or leave acknowledged on one instance shows at once on the other', async () => {
+    const conversation = await group('alice');
+    const membership = (client: CommandServiceClient, userId: string) => client.membership({ context: context(userId), conversationId: conversation.id });
+    expect(await membership(b, 'erin')).toEqual({ member: false, joinedAt: '' });
+    const { member } = await a.joinConversation({ context: context('erin'), conversationId: conversation.id });
+    expect(await membership(b, 'erin')).toEqual({ member: true, joinedAt: member!.joinedAt });
+    expect(await membership(a, 'erin')).toEqual({ member: true, joinedAt: member!.joinedAt });
+    await b.leaveConversation({ context: context('erin'), conversationId: conversation.id });
+    expect(await membership(a, 'erin')).toEqual({ member: false, joinedAt: '' });
+    expect(await membership(a, 'alice')).toMatchObject({ member: true });
+    expect(await b.membership({ context: context('alice'), conversationId: 'g_00000000000000000000000000' })).toEqual({ member: false, joinedAt: '' });
+  });
+
   it('appends a retried send once and answers the retry with the original message, on either instance', async () => {
     const conversation = await group('alice', ['bob']);
     const send = (client: CommandServiceClient) =>

@@ -19,6 +19,7 @@ export interface CommandServiceClient {
   leaveConversation: Unary<api.LeaveConversationRequest, api.LeaveConversationResponse>;
   sendMessage: Unary<api.SendMessageRequest, api.SendMessageResponse>;
   markRead: Unary<api.MarkReadRequest, api.MarkReadResponse>;
+  membership: Unary<api.MembershipRequest, api.MembershipResponse>;
   close(): void;
 }
 
@@ -59,6 +60,7 @@ export function createCommandServiceClient(url: string): CommandServiceClient {
     leaveConversation: unary('leaveConversation'),
     sendMessage: unary('sendMessage'),
     markRead: unary('markRead'),
+    membership: unary('membership'),
     close: () => client.close(),
   };
 }
@@ -188,6 +190,7 @@ export function createStreamedCommandServiceClient(url: string): CommandServiceC
     leaveConversation: send('leaveConversation'),
     sendMessage: send('sendMessage'),
     markRead: send('markRead'),
+    membership: send('membership'),
     close: () => {
       call?.end();
       client.close();

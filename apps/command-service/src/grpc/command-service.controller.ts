@@ -14,6 +14,7 @@ import { JoinConversationRequestDto, toJoinConversation } from '../commands/join
 import { LeaveConversationRequestDto, toLeaveConversation } from '../commands/leave-conversation/leave-conversation.command';
 import { MarkReadRequestDto, PositionDto, toMarkRead } from '../commands/mark-read/mark-read.command';
 import { SendMessageRequestDto, toSendMessage } from '../commands/send-message/send-message.command';
+import { MembershipRequestDto } from '../queries/membership.query';
 import type { Metadata } from '@grpc/grpc-js';
 import { Histogram } from 'prom-client';
 import type { Observable } from 'rxjs';
@@ -181,6 +182,14 @@ export class CommandServiceController implements api.CommandServiceController {
         },
         appended: decision.events.length > 0,
       };
+    });
+  }
+
+  membership(request: api.MembershipRequest, metadata?: Metadata): Promise<api.MembershipResponse> {
+    return this.run('membership', request, metadata, String(request?.conversationId), async () => {
+      const dto = validated(MembershipRequestDto, request);
+      const joinedAt = await this.writers.membership(dto.conversationId, dto.context.actorId);
+      return { member: joinedAt !== null, joinedAt: joinedAt ?? '' };
     });
   }
 

@@ -168,6 +168,16 @@ export class PartitionWriter {
     return appender;
   }
 
+  /**
+   * The user's membership in the state commands are decided on (decisions not yet acknowledged
+   * included): when they joined, or null when they are not a member (or the conversation does not exist).
+   */
+  async membership(conversationId: string, userId: string, timeoutMs: number): Promise<string | null> {
+    if (this.phase !== 'ready') await this.untilReady(timeoutMs);
+    const state = this.states.get(conversationId);
+    return state?.status === 'CREATED' ? (state.members.get(userId)?.joinedAt ?? null) : null;
+  }
+
   async decide(command: ConversationCommand, metadata: CommandMetadata, timeoutMs: number, lookedUp = false): Promise<Decision> {
     if (this.phase !== 'ready') await this.untilReady(timeoutMs);
     const { conversationId } = command.data;

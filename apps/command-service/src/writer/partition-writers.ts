@@ -153,6 +153,13 @@ export class PartitionWriters implements OnApplicationBootstrap, OnApplicationSh
     return writer.decide(command, metadata, this.config.commandTimeoutMs);
   }
 
+  /** A user's membership as the partition's writer holds it (see PartitionWriter.membership). */
+  membership(conversationId: string, userId: string): Promise<string | null> {
+    const writer = this.writers.get(this.log.partitionFor(conversationId));
+    if (!writer) throw new UnavailableError('this instance does not own the partition of the conversation (it moved); retry');
+    return writer.membership(conversationId, userId, this.config.commandTimeoutMs);
+  }
+
   /**
    * Where the conversation's commands are decided. While the group rebalances, nobody owns the
    * partition for a moment: wait for the next assignment, up to the command timeout.

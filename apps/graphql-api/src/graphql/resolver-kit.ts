@@ -32,6 +32,15 @@ export function resolverKit(api: ApiService) {
     }
   }
 
+  /**
+   * When the viewer joined the conversation, as its writer holds it now (acknowledged joins and
+   * leaves included), or null when they are not a member: what a live subscription confirms itself with.
+   */
+  async function writerMembership(viewer: Viewer, conversationId: string): Promise<string | null> {
+    const { member, joinedAt } = await call(() => api.commands.membership({ context: command(viewer), conversationId }));
+    return member ? joinedAt : null;
+  }
+
   /** Waits for the projections to include the `consistentWith` cursor, when one is given. */
   async function consistent(cursor: unknown): Promise<void> {
     const position = anyCursor(cursor, 'consistentWith');
@@ -84,7 +93,7 @@ export function resolverKit(api: ApiService) {
     if (!requireViewer(context).roles.has('admin')) throw apiError('FORBIDDEN', `${operation} needs the admin role`);
   }
 
-  return { api, command, mutating, call, consistent, visibleConversation, requireConversation, inboxEntryNode, requireAdmin };
+  return { api, command, mutating, call, writerMembership, consistent, visibleConversation, requireConversation, inboxEntryNode, requireAdmin };
 }
 
 export type ResolverKit = ReturnType<typeof resolverKit>;

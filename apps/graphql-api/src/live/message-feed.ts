@@ -20,6 +20,12 @@ export interface FeedOptions<T> {
   readonly timeline: TimelineSource;
   readonly conversationId: string;
   readonly viewerId: string;
+  /**
+   * The viewer's membership as the conversation's writer holds it now: when they joined, or null
+   * when they are not a member. Asked once the feed listens (a leave announced before that is not
+   * heard on the channel) and again before a gap is filled (the leave may be what went missing).
+   */
+  readonly membership: () => Promise<string | null>;
   /** The cursor's offset: every message after it first, then live ones. Without it, messages from now on. */
   readonly after?: bigint;
   readonly toPayload: (message: LiveMessage) => T;
@@ -41,12 +47,21 @@ const FILL_POLL_MS = 50;
  * the feed with `resume` and the last message delivered: never a silent gap. The viewer
  * leaving ends it too, and the channel's order puts the leave before any later message.
  *
- * Listening starts before the timeline is read, so nothing falls between the two.
+ * Listening starts before the timeline is read, so nothing falls between the two; and before
+ * the viewer's membership is confirmed with the conversation's writer, so a leave decided
+ * before that is known and one after it comes on the channel. A gap is filled only once the
+ * writer says the viewer is still the member they were: a leave may have been lost with it.
  */
 export async function messageFeed<T>(options: FeedOptions<T>): Promise<AsyncIterableIterator<T>> {
-  const { live, timeline, conversationId, viewerId, after, toPayload, toEnd, fillTimeoutMs = 5_000 } = options;
+  const { live, timeline, conversationId, viewerId, membership, after, toPayload, toEnd, fillTimeoutMs = 5_000 } = options;
   const signals: PushIterator<ConversationSignal> = new PushIterator(() => stop());
   const stop = await live.follow(conversationId, (signal) => signals.push(signal));
+  const failed = (err: unknown) => {
+    stop();
+    throw err;
+  };
+  // Listening now: every leave from here on comes on the channel; the writer knows those before.
+  const joinedAt = await membership().catch(failed);
 
   /**
    * The last message delivered, or where the feed starts: after the cursor (its number not known
@@ -56,10 +71,7 @@ export async function messageFeed<T>(options: FeedOptions<T>): Promise<AsyncIter
   if (after !== undefined) {
     last = { offset: after, seq: null, message: null };
   } else {
-    const head = await timeline.head(conversationId).catch((err: unknown) => {
-      stop();
-      throw err;
-    });
+    const head = joinedAt === null ? null : await timeline.head(conversationId).catch(failed);
     last = head ? { offset: BigInt(head.offset), seq: head.seq, message: head } : { offset: -1n, seq: 0, message: null };
   }
 
@@ -87,10 +99,28 @@ export async function messageFeed<T>(options: FeedOptions<T>): Promise<AsyncIter
     }
   }
 
+  /** Before a gap is filled: whether the viewer is still the member they were (a lost `left`, or a leave and a rejoin, in the gap). */
+  async function stillMember(): Promise<FeedEnd | null> {
+    try {
+      return (await membership()) === joinedAt ? null : { reason: 'left' };
+    } catch {
+      return { reason: 'resume', after: last.message };
+    }
+  }
+
   async function* deliver(): AsyncGenerator<T> {
+    if (joinedAt === null) {
+      yield toEnd({ reason: 'left' });
+      return;
+    }
     if (after !== undefined) yield* fill(); // the history
     for await (const signal of signals) {
       if (signal.kind === 'resync') {
+        const end = await stillMember();
+        if (end) {
+          yield toEnd(end);
+          return;
+        }
         yield* fill();
       } else if (signal.kind === 'left') {
         if (signal.userId !== viewerId || BigInt(signal.offset) <= last.offset) continue;
@@ -100,6 +130,11 @@ export async function messageFeed<T>(options: FeedOptions<T>): Promise<AsyncIter
         const m = signal.message;
         if (BigInt(m.offset) <= last.offset) continue; // delivered already
         if (last.seq === null || m.seq !== last.seq + 1) {
+          const end = await stillMember();
+          if (end) {
+            yield toEnd(end);
+            return;
+          }
           if (!(yield* fill(m))) {
             yield toEnd({ reason: 'resume', after: last.message });
             return;

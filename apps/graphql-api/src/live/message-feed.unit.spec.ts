@@ -14,6 +14,14 @@ class Conversation implements TimelineSource {
   readonly rows: LiveMessage[] = [];
   private listener?: (signal: ConversationSignal) => void;
   following = false;
+  /** When bob joined, as the conversation's writer holds it (null: not a member). */
+  bobJoinedAt: string | null = '2026-12-03T09:00:00.000Z';
+  membershipAsked = 0;
+
+  async membership(): Promise<string | null> {
+    this.membershipAsked++;
+    return this.bobJoinedAt;
+  }
 
   async follow(_id: string, listener: (signal: ConversationSignal) => void): Promise<() => void> {
     this.listener = listener;
@@ -49,6 +57,7 @@ async function feedOf(conversation: Conversation, options: { after?: bigint; fil
     timeline: conversation,
     conversationId: GROUP,
     viewerId: 'bob',
+    membership: () => conversation.membership(),
     ...options,
     toPayload: (m) => ({ seq: m.seq }),
     toEnd: (end) => ({ end }),
@@ -124,6 +133,48 @@ describe('messageFeed', () => {
     expect(await take(2)).toEqual([{ seq: 1 }, { end: { reason: 'left' } }]);
     expect(await feed.next()).toEqual({ value: undefined, done: true });
     expect(conversation.following).toBe(false);
+  });
+
+  it('ends at once when the writer says the viewer is no longer a member once it listens (a leave announced before)', async () => {
+    const conversation = new Conversation();
+    conversation.bobJoinedAt = null; // left; the `left` went out before this feed listened
+    const { feed, take } = await feedOf(conversation);
+    conversation.send(1);
+    expect(await take(1)).toEqual([{ end: { reason: 'left' } }]);
+    expect(await feed.next()).toEqual({ value: undefined, done: true });
+    expect(conversation.following).toBe(false);
+  });
+
+  it('fills no gap past a leave it did not hear: it ends as left, delivering nothing sent after', async () => {
+    const conversation = new Conversation();
+    const { take } = await feedOf(conversation);
+    conversation.send(1);
+    conversation.bobJoinedAt = null; // bob left; that `left` was lost with message 2
+    conversation.send(2, { announce: false });
+    conversation.send(3);
+    expect(await take(3)).toEqual([{ seq: 1 }, { end: { reason: 'left' } }]);
+  });
+
+  it('takes a leave and a rejoin inside a gap for a leave (the subscription was for the old membership)', async () => {
+    const conversation = new Conversation();
+    const { take } = await feedOf(conversation);
+    conversation.send(1);
+    conversation.bobJoinedAt = '2026-12-03T11:00:00.000Z';
+    conversation.signal({ kind: 'resync' });
+    conversation.send(2);
+    expect(await take(3)).toEqual([{ seq: 1 }, { end: { reason: 'left' } }]);
+  });
+
+  it('asks the writer once when it starts and again only for a gap', async () => {
+    const conversation = new Conversation();
+    const { take } = await feedOf(conversation);
+    for (const seq of [1, 2, 3]) conversation.send(seq);
+    expect(await take(3)).toEqual([{ seq: 1 }, { seq: 2 }, { seq: 3 }]);
+    expect(conversation.membershipAsked).toBe(1);
+    conversation.send(4, { announce: false });
+    conversation.send(5);
+    expect(await take(2)).toEqual([{ seq: 4 }, { seq: 5 }]);
+    expect(conversation.membershipAsked).toBe(2);
   });
 
   it('stops listening at once when the subscriber goes, even while waiting', async () => {

@@ -10,6 +10,8 @@ class Live {
   presence?: (view: PresenceView) => void;
   conversation?: (signal: ConversationSignal) => void;
   listening = 0;
+  /** When bob joined, as the conversation's writer holds it (null: not a member). */
+  bobJoinedAt: string | null = '2026-12-03T09:00:00.000Z';
 
   listen(_topic: 'presence', _key: string, listener: (view: PresenceView) => void): () => void {
     this.presence = listener;
@@ -32,6 +34,7 @@ async function feedOf(live: Live, members: string[]) {
     conversationId: GROUP,
     viewerId: 'bob',
     isMember: async (userId) => members.includes(userId),
+    membership: async () => live.bobJoinedAt,
     toPayload: (p) => ({ userId: p.userId }),
     toEnd: () => 'ended',
   });
@@ -56,6 +59,30 @@ describe('presenceFeed', () => {
     live.conversation!({ kind: 'left', conversationId: GROUP, userId: 'bob', offset: '7' });
     live.presence!(online('alice'));
     expect(await feed.next()).toEqual({ value: { userId: 'alice' }, done: false });
+    expect(await feed.next()).toEqual({ value: 'ended', done: false });
+    expect(await feed.next()).toEqual({ value: undefined, done: true });
+    expect(live.listening).toBe(0);
+  });
+
+  it('ends at once when the writer says the viewer is no longer a member once it listens', async () => {
+    const live = new Live();
+    live.bobJoinedAt = null; // left before the feed listened: its `left` is not heard
+    const feed = await feedOf(live, ['alice']);
+    live.presence!(online('alice'));
+    expect(await feed.next()).toEqual({ value: 'ended', done: false });
+    expect(await feed.next()).toEqual({ value: undefined, done: true });
+    expect(live.listening).toBe(0);
+  });
+
+  it('after the channel was lost for a moment, ends if the viewer left meanwhile and goes on if not', async () => {
+    const live = new Live();
+    const feed = await feedOf(live, ['alice']);
+    live.conversation!({ kind: 'resync' });
+    live.presence!(online('alice'));
+    expect(await feed.next()).toEqual({ value: { userId: 'alice' }, done: false });
+    live.bobJoinedAt = null; // the `left` went while the channel was down
+    live.conversation!({ kind: 'resync' });
+    live.presence!(online('alice'));
     expect(await feed.next()).toEqual({ value: 'ended', done: false });
     expect(await feed.next()).toEqual({ value: undefined, done: true });
     expect(live.listening).toBe(0);

@@ -33,7 +33,7 @@ function feedEnded(conversationId: string, partition: number, end: FeedEnd): End
 }
 
 /** `messageSent(conversationId, after)`: every message once, in order, gapless (live/message-feed). */
-export function messageSentSubscription({ api, requireConversation }: ResolverKit) {
+export function messageSentSubscription({ api, writerMembership, requireConversation }: ResolverKit) {
   return {
     Subscription: {
       messageSent: {
@@ -58,6 +58,7 @@ export function messageSentSubscription({ api, requireConversation }: ResolverKi
             timeline,
             conversationId: conversation.id,
             viewerId: viewer.userId,
+            membership: () => writerMembership(viewer, conversation.id),
             ...(after ? { after: BigInt(after.offset) } : {}),
             toPayload: (m) => sharedMessagePayload(m, partition),
             toEnd: (end) => feedEnded(conversation.id, partition, end),

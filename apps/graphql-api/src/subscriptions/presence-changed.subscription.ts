@@ -7,7 +7,7 @@ import { noLongerMember, payloadOrEnd, type Ended } from './ended';
 type Payload = { readonly presence: PresenceView };
 
 /** `presenceChanged(conversationId)`: members coming online and going offline, until the viewer leaves. */
-export function presenceChangedSubscription({ api, requireConversation }: ResolverKit) {
+export function presenceChangedSubscription({ api, writerMembership, requireConversation }: ResolverKit) {
   return {
     Subscription: {
       presenceChanged: {
@@ -20,6 +20,7 @@ export function presenceChangedSubscription({ api, requireConversation }: Resolv
             conversationId: conversation.id,
             viewerId: viewer.userId,
             isMember: (userId) => api.isMember(conversation.id, userId),
+            membership: () => writerMembership(viewer, conversation.id),
             toPayload: (presence) => ({ presence }),
             toEnd: () => ({ ended: noLongerMember(conversation.id) }),
           });

@@ -108,6 +108,17 @@ export interface MarkReadRequest {
   upTo: Position | undefined;
 }
 
+export interface MembershipRequest {
+  context: CommandContext | undefined;
+  conversationId: string;
+}
+
+export interface MembershipResponse {
+  member: boolean;
+  /** When the actor joined (a rejoin changes it); empty when not a member. */
+  joinedAt: string;
+}
+
 export interface MarkReadResponse {
   /** The member's read marker after the command (unchanged when up_to was not ahead of it). */
   readMarker: Position | undefined;
@@ -127,6 +138,7 @@ export interface CommandEnvelope {
     | { $case: "leaveConversation"; value: LeaveConversationRequest }
     | { $case: "sendMessage"; value: SendMessageRequest }
     | { $case: "markRead"; value: MarkReadRequest }
+    | { $case: "membership"; value: MembershipRequest }
     | undefined;
 }
 
@@ -144,6 +156,7 @@ export interface Outcome {
     | { $case: "sendMessage"; value: SendMessageResponse }
     | { $case: "markRead"; value: MarkReadResponse }
     | { $case: "error"; value: CommandError }
+    | { $case: "membership"; value: MembershipResponse }
     | undefined;
 }
 
@@ -1510,6 +1523,164 @@ export const MarkReadRequest: MessageFns<MarkReadRequest> = {
   },
 };
 
+function createBaseMembershipRequest(): MembershipRequest {
+  return { context: undefined, conversationId: "" };
+}
+
+export const MembershipRequest: MessageFns<MembershipRequest> = {
+  encode(message: MembershipRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.context !== undefined) {
+      CommandContext.encode(message.context, writer.uint32(10).fork()).join();
+    }
+    if (message.conversationId !== "") {
+      writer.uint32(18).string(message.conversationId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): MembershipRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseMembershipRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.context = CommandContext.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.conversationId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): MembershipRequest {
+    return {
+      context: isSet(object.context) ? CommandContext.fromJSON(object.context) : undefined,
+      conversationId: isSet(object.conversationId)
+        ? globalThis.String(object.conversationId)
+        : isSet(object.conversation_id)
+        ? globalThis.String(object.conversation_id)
+        : "",
+    };
+  },
+
+  toJSON(message: MembershipRequest): unknown {
+    const obj: any = {};
+    if (message.context !== undefined) {
+      obj.context = CommandContext.toJSON(message.context);
+    }
+    if (message.conversationId !== "") {
+      obj.conversationId = message.conversationId;
+    }
+    return obj;
+  },
+};
+
+function createBaseMembershipResponse(): MembershipResponse {
+  return { member: false, joinedAt: "" };
+}
+
+export const MembershipResponse: MessageFns<MembershipResponse> = {
+  encode(message: MembershipResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.member !== false) {
+      writer.uint32(8).bool(message.member);
+    }
+    if (message.joinedAt !== "") {
+      writer.uint32(18).string(message.joinedAt);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): MembershipResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseMembershipResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.member = reader.bool();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.joinedAt = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): MembershipResponse {
+    return {
+      member: isSet(object.member) ? globalThis.Boolean(object.member) : false,
+      joinedAt: isSet(object.joinedAt)
+        ? globalThis.String(object.joinedAt)
+        : isSet(object.joined_at)
+        ? globalThis.String(object.joined_at)
+        : "",
+    };
+  },
+
+  toJSON(message: MembershipResponse): unknown {
+    const obj: any = {};
+    if (message.member !== false) {
+      obj.member = message.member;
+    }
+    if (message.joinedAt !== "") {
+      obj.joinedAt = message.joinedAt;
+    }
+    return obj;
+  },
+};
+
 function createBaseMarkReadResponse(): MarkReadResponse {
   return { readMarker: undefined };
 }
@@ -1676,6 +1847,9 @@ export const CommandEnvelope: MessageFns<CommandEnvelope> = {
       case "markRead":
         MarkReadRequest.encode(message.command.value, writer.uint32(50).fork()).join();
         break;
+      case "membership":
+        MembershipRequest.encode(message.command.value, writer.uint32(58).fork()).join();
+        break;
     }
     return writer;
   },
@@ -1750,6 +1924,14 @@ export const CommandEnvelope: MessageFns<CommandEnvelope> = {
             message.command = { $case: "markRead", value: MarkReadRequest.decode(reader, reader.uint32()) };
             continue;
           }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.command = { $case: "membership", value: MembershipRequest.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1785,6 +1967,8 @@ export const CommandEnvelope: MessageFns<CommandEnvelope> = {
         ? { $case: "markRead", value: MarkReadRequest.fromJSON(object.markRead) }
         : isSet(object.mark_read)
         ? { $case: "markRead", value: MarkReadRequest.fromJSON(object.mark_read) }
+        : isSet(object.membership)
+        ? { $case: "membership", value: MembershipRequest.fromJSON(object.membership) }
         : undefined,
     };
   },
@@ -1804,6 +1988,8 @@ export const CommandEnvelope: MessageFns<CommandEnvelope> = {
       obj.sendMessage = SendMessageRequest.toJSON(message.command.value);
     } else if (message.command?.$case === "markRead") {
       obj.markRead = MarkReadRequest.toJSON(message.command.value);
+    } else if (message.command?.$case === "membership") {
+      obj.membership = MembershipRequest.toJSON(message.command.value);
     }
     return obj;
   },
@@ -1897,6 +2083,9 @@ export const Outcome: MessageFns<Outcome> = {
       case "error":
         CommandError.encode(message.result.value, writer.uint32(58).fork()).join();
         break;
+      case "membership":
+        MembershipResponse.encode(message.result.value, writer.uint32(66).fork()).join();
+        break;
     }
     return writer;
   },
@@ -1979,6 +2168,14 @@ export const Outcome: MessageFns<Outcome> = {
             message.result = { $case: "error", value: CommandError.decode(reader, reader.uint32()) };
             continue;
           }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.result = { $case: "membership", value: MembershipResponse.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2016,6 +2213,8 @@ export const Outcome: MessageFns<Outcome> = {
         ? { $case: "markRead", value: MarkReadResponse.fromJSON(object.mark_read) }
         : isSet(object.error)
         ? { $case: "error", value: CommandError.fromJSON(object.error) }
+        : isSet(object.membership)
+        ? { $case: "membership", value: MembershipResponse.fromJSON(object.membership) }
         : undefined,
     };
   },
@@ -2037,6 +2236,8 @@ export const Outcome: MessageFns<Outcome> = {
       obj.markRead = MarkReadResponse.toJSON(message.result.value);
     } else if (message.result?.$case === "error") {
       obj.error = CommandError.toJSON(message.result.value);
+    } else if (message.result?.$case === "membership") {
+      obj.membership = MembershipResponse.toJSON(message.result.value);
     }
     return obj;
   },
@@ -2159,6 +2360,14 @@ export interface CommandServiceClient {
   markRead(request: MarkReadRequest): Observable<MarkReadResponse>;
 
   /**
+   * Whether the actor is a member of the conversation in its writer's state now (decisions not
+   * yet acknowledged included): the authority a live subscription checks itself against once it
+   * listens, since the read models lag the log. Appends nothing.
+   */
+
+  membership(request: MembershipRequest): Observable<MembershipResponse>;
+
+  /**
    * The same commands over one long-lived stream per caller: each command carries an id chosen
    * by the caller, its outcome comes back with that id (in completion order, not sending
    * order). Commands sent in the same moment share a frame, and so do outcomes: one HTTP/2
@@ -2190,6 +2399,16 @@ export interface CommandServiceController {
   markRead(request: MarkReadRequest): Promise<MarkReadResponse> | Observable<MarkReadResponse> | MarkReadResponse;
 
   /**
+   * Whether the actor is a member of the conversation in its writer's state now (decisions not
+   * yet acknowledged included): the authority a live subscription checks itself against once it
+   * listens, since the read models lag the log. Appends nothing.
+   */
+
+  membership(
+    request: MembershipRequest,
+  ): Promise<MembershipResponse> | Observable<MembershipResponse> | MembershipResponse;
+
+  /**
    * The same commands over one long-lived stream per caller: each command carries an id chosen
    * by the caller, its outcome comes back with that id (in completion order, not sending
    * order). Commands sent in the same moment share a frame, and so do outcomes: one HTTP/2
@@ -2209,6 +2428,7 @@ export function CommandServiceControllerMethods() {
       "leaveConversation",
       "sendMessage",
       "markRead",
+      "membership",
     ];
     for (const method of grpcMethods) {
       const descriptor: any = Reflect.getOwnPropertyDescriptor(constructor.prototype, method);
