@@ -13,6 +13,7 @@ import { OwnerForwarder } from './grpc/owner-forwarder';
 import { LIVE_LANE, LiveLane } from './live/live-lane';
 import { OLDER_MESSAGES, TimelineOlderMessages } from './read-model/older-messages';
 import { ReadModel } from './read-model/read-model';
+import { CassandraSnapshots, CONVERSATION_SNAPSHOTS } from './snapshots/conversation-snapshots';
 import { PartitionWriters } from './writer/partition-writers';
 
 @Module({})
@@ -40,6 +41,7 @@ export class CommandServiceModule implements OnApplicationShutdown {
         },
         ReadModel,
         { provide: OLDER_MESSAGES, useClass: TimelineOlderMessages },
+        { provide: CONVERSATION_SNAPSHOTS, useClass: CassandraSnapshots },
         {
           provide: LIVE_LANE,
           inject: [ReadModel],

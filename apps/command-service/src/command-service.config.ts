@@ -37,4 +37,11 @@ export class CommandServiceConfig extends KafkaConfig {
   @IsInt()
   @Min(100)
   commandTimeoutMs!: number;
+
+  /** Conversations held in memory per owned partition; the least recently used beyond go to snapshots (docs/adr/0016). */
+  @Env('COMMAND_STATE_MAX_CONVERSATIONS')
+  @Transform(({ value }) => Number(value))
+  @IsInt()
+  @Min(1)
+  maxConversationsPerPartition!: number;
 }

@@ -2,9 +2,10 @@ import { loadConfig } from '@parley/config';
 import type { ConversationEvent } from '@parley/domain';
 import { createKafka, KafkaEventLog, readToEnd } from '@parley/event-log';
 import { createCommandServiceClient, createStreamedCommandServiceClient, type CommandServiceClient, type CommandServiceError } from '@parley/proto';
-import { freePort, uniqueName } from '@parley/testing';
+import { freePort, uniqueName, waitFor } from '@parley/testing';
 import type { INestApplication } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
+import { CassandraConfig, CassandraConversationSnapshots, createCassandraClient } from '@parley/cassandra';
 import { createCommandService } from '../src/app';
 import { CommandServiceConfig } from '../src/command-service.config';
 
@@ -12,10 +13,11 @@ const INVALID_ARGUMENT = 3;
 const NOT_FOUND = 5;
 
 /** An in-process command service on `topic` (resolves once it is ready) and a client of it (unary calls), with its URL. */
-async function startInstance(topic: string, partitions: number, apps: INestApplication[]): Promise<CommandServiceClient & { url: string }> {
+async function startInstance(topic: string, partitions: number, apps: INestApplication[], env: Record<string, string> = {}): Promise<CommandServiceClient & { url: string }> {
   const port = await freePort();
   const config = loadConfig(CommandServiceConfig, {
     ...process.env,
+    ...env,
     EVENTS_TOPIC: topic,
     EVENTS_TOPIC_PARTITIONS: String(partitions),
     COMMAND_SERVICE_GRPC_URL: `127.0.0.1:${port}`,
@@ -241,3 +243,55 @@ describe('command service with more instances than partitions (real Kafka)', () 
     }
   });
 });
+
+describe('command service holding few conversations in memory (real Kafka and Cassandra, docs/adr/0016)', () => {
+  const topic = uniqueName('cmd-few');
+  const apps: INestApplication[] = [];
+  const clients: CommandServiceClient[] = [];
+  const context = (actorId: string) => ({ actorId, commandId: randomUUID(), correlationId: '' });
+  const instance = async () => {
+    const client = await startInstance(topic, 1, apps, { COMMAND_STATE_MAX_CONVERSATIONS: '3' });
+    clients.push(client);
+    return client;
+  };
+
+  afterAll(async () => {
+    for (const client of clients) client.close();
+    await Promise.all(apps.map((app) => app.close()));
+  });
+
+  it('decides on conversations that left memory as on the others, before and after a restart', async () => {
+    const client = await instance();
+    const ids: string[] = [];
+    for (let n = 0; n < 12; n++) {
+      const { conversation } = await client.createConversation({ context: context('alice'), kind: 'GROUP', memberIds: ['bob'] });
+      ids.push(conversation!.id);
+      await client.sendMessage({ context: context('bob'), conversationId: conversation!.id, body: `first in ${n}`, clientMessageId: 'b-1' });
+    }
+    const cassandra = createCassandraClient(loadConfig(CassandraConfig));
+    const snapshots = new CassandraConversationSnapshots(cassandra, loadConfig(CassandraConfig).keyspace, topic, 1);
+    await waitFor('the first conversation saved as a snapshot', async () => (await snapshots.load(ids[0]))?.snapshot.messageCount === 1).finally(() => cassandra.shutdown());
+
+    await client.joinConversation({ context: context('carol'), conversationId: ids[0] });
+    expect(await client.membership({ context: context('carol'), conversationId: ids[0] })).toMatchObject({ member: true });
+    const { message } = await client.sendMessage({ context: context('carol'), conversationId: ids[0], body: 'back', clientMessageId: 'c-1' });
+    expect(message!.body).toBe('back');
+    await expect(client.sendMessage({ context: context('dave'), conversationId: ids[1], body: 'not a member', clientMessageId: 'd-1' })).rejects.toMatchObject({ code: NOT_FOUND });
+
+    await apps.pop()!.close();
+    const restarted = await instance();
+    expect(await restarted.membership({ context: context('carol'), conversationId: ids[0] })).toMatchObject({ member: true });
+    await restarted.leaveConversation({ context: context('bob'), conversationId: ids[2] });
+    expect(await restarted.membership({ context: context('bob'), conversationId: ids[2] })).toEqual({ member: false, joinedAt: '' });
+    await restarted.sendMessage({ context: context('alice'), conversationId: ids[3], body: 'second', clientMessageId: 'a-1' });
+    const reader = new KafkaEventLog(createKafka(loadConfig(CommandServiceConfig), 'cmd-few-reader'), topic, 1);
+    await reader.connect();
+    try {
+      const sent = (await readToEnd(reader)).map((e) => e.event).filter((e) => e.type === 'MessageSent' && e.data.conversationId === ids[3]);
+      expect(sent.map((e) => e.type === 'MessageSent' && e.data.seq)).toEqual([1, 2]);
+    } finally {
+      await reader.disconnect();
+    }
+  });
+});
+

@@ -24,6 +24,7 @@ export const ENV_VARS: readonly EnvVarDoc[] = [
   { name: 'COMMAND_SERVICE_HTTP_PORT', default: '4101', meaning: 'Health and metrics port of the command service (on 127.0.0.1 unless HTTP_HOST says otherwise).' },
   { name: 'COMMAND_FENCING', default: 'lease', meaning: 'How a command-service instance that lost its partitions is stopped from appending (docs/adr/0008): lease (stops when its group membership goes unconfirmed; no cost per append) or transaction (a Kafka transaction per append; the broker fences; slower).' },
   { name: 'COMMAND_TIMEOUT_MS', default: '5000', meaning: 'How long a command may wait for its partition (read from the log after a rebalance, or a new owner) before it fails as UNAVAILABLE.' },
+  { name: 'COMMAND_STATE_MAX_CONVERSATIONS', default: '1000', meaning: 'Conversations whose decision state a command-service instance keeps in memory per owned partition; beyond that the least recently used are saved as snapshots in Cassandra and dropped, and restored on their next command (docs/adr/0016).' },
   { name: 'PROJECTOR_HTTP_PORT', default: '4102', meaning: 'Health, status and metrics port of the projector.' },
   { name: 'PROJECTOR_CHUNK_SIZE', default: '200', meaning: 'Events a projection applies and checkpoints at a time.' },
   { name: 'PROJECTOR_REBUILD_CHUNK_SIZE', default: '2000', meaning: 'Events a rebuild (a new version built from the start of the log) applies and checkpoints at a time.' },

@@ -7,6 +7,7 @@ export * from './conversation.events';
 export * from './conversation.commands';
 export * from './conversation.state';
 export { MessageHistory, RECENT_MESSAGES } from './message-history';
+export { snapshotOf, restoreConversation, type ConversationSnapshot } from './conversation.snapshot';
 export {
   conversationDecider,
   decide as decideConversation,

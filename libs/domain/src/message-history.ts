@@ -33,6 +33,14 @@ export class MessageHistory implements ReadonlyMap<string, SentMessage> {
     return new MessageHistory(new MessageStore(0), 0, capacity, false, null);
   }
 
+  /**
+   * The history of a conversation whose messages are all out of memory (its state was restored
+   * from a snapshot): none in the window; a retry of any is for the read model to tell.
+   */
+  static allEvicted(evictedThrough: LogPosition | null, capacity = RECENT_MESSAGES): MessageHistory {
+    return new MessageHistory(new MessageStore(0), 0, capacity, evictedThrough !== null, evictedThrough);
+  }
+
   private get start(): number {
     return Math.max(0, this.end - this.capacity);
   }

@@ -137,8 +137,8 @@ export interface OwnershipOptions {
 export interface OwnershipHandler {
   /** A rebalance gave this member exactly these partitions (any earlier set is gone). */
   assigned(partitions: readonly number[]): void;
-  /** Events of a partition being read again (after `reread`), in log order. */
-  events(batch: EventBatch): void;
+  /** Events of a partition being read again (after `reread`), in log order; the next batch waits for a returned promise. */
+  events(batch: EventBatch): void | Promise<void>;
   /** A reread partition has been read up to the end it had when the reread started. */
   caughtUp(partition: number, nextOffset: bigint): void;
 }

@@ -95,7 +95,7 @@ export class InMemoryEventLog implements GroupAwareEventLog {
       reread: async (partition) => {
         const records = this.partitions[partition];
         const events = records.map((r, offset) => ({ ...decodeEvent(r.bytes), position: { partition, offset: String(offset) } }));
-        handler.events({ partition, events, highWatermark: String(records.length), nextOffset: String(records.length) });
+        await handler.events({ partition, events, highWatermark: String(records.length), nextOffset: String(records.length) });
         handler.caughtUp(partition, BigInt(records.length));
       },
       openAppender: async (partition) => this.openAppender(partition),

@@ -106,7 +106,7 @@ export class KafkaPartitionOwnership implements PartitionOwnership {
         if (!reread.started && fetchedOffset(batch) !== reread.start) return;
         reread.started = true;
         const events = batch.messages.map((m) => fromMessage(topic, batch.partition, m)).filter((e) => e !== undefined);
-        handler.events({ partition: batch.partition, events, highWatermark: batch.highWatermark, nextOffset: (BigInt(batch.lastOffset()) + 1n).toString() });
+        await handler.events({ partition: batch.partition, events, highWatermark: batch.highWatermark, nextOffset: (BigInt(batch.lastOffset()) + 1n).toString() });
       },
     });
     return ownership;

@@ -2,9 +2,12 @@ import {
   decideConversation,
   evolveConversation,
   initialConversationState,
+  restoreConversation,
+  snapshotOf,
   type ConversationCommand,
   type ConversationEvent,
   type ConversationState,
+  type CreatedConversation,
   type LogPosition,
   type SentMessage,
 } from '@parley/domain';
@@ -12,7 +15,8 @@ import { FencedError, type EventBatch, type NewEvent, type PartitionAppender } f
 import { UnavailableError } from '../grpc/grpc-errors';
 import type { AppendedEvent } from '../live/live-lane';
 import type { OlderMessages } from '../read-model/older-messages';
-import { SeenMessageIds } from './seen-message-ids';
+import type { ConversationSnapshots } from '../snapshots/conversation-snapshots';
+import { SeenIds } from './seen-ids';
 
 export interface Decision {
   /** The state before the command. */
@@ -33,6 +37,7 @@ export interface CommandMetadata {
 }
 
 interface Pending {
+  readonly conversationId: string;
   readonly decision: Decision;
   readonly events: readonly NewEvent[];
   readonly resolve: (decision: Decision) => void;
@@ -60,6 +65,27 @@ export interface Announcer {
 /** Events read back while (re)reading a partition that a new writer announces again, at most. */
 const MAX_REANNOUNCED = 10_000;
 
+/**
+ * How many conversations the writer keeps in memory, and where the others go (docs/adr/0016):
+ * beyond `maxConversations`, the least recently used are saved as snapshots and dropped, and
+ * restored on their next command (or event, while the partition is read).
+ */
+export interface Retention {
+  readonly snapshots: ConversationSnapshots;
+  readonly maxConversations: number;
+  /** A save failed; it is tried again (the state stays in memory until it is saved). */
+  readonly saveFailed?: (err: unknown) => void;
+}
+
+/** A conversation's state with the offset of its last event. */
+interface Held {
+  readonly state: CreatedConversation;
+  readonly lastOffset: bigint;
+}
+
+/** Snapshots saved at once, at most. */
+const SAVE_CHUNK = 256;
+
 /** What the writer asks of whoever manages it when its state can no longer be trusted. */
 export interface WriterRecovery {
   /** Open a new appender (fencing the old one) and read the partition again. */
@@ -81,14 +107,29 @@ export interface WriterRecovery {
  * the writer decides nothing more.
  */
 export class PartitionWriter {
+  /** In least recently used order (a conversation moves to the end when it changes or is restored). */
   private states = new Map<string, ConversationState>();
+  /** The offset of each held conversation's last event (-1: none, a conversation found not to exist). */
+  private lastOffsets = new Map<string, bigint>();
+  /** Conversations dropped from memory whose snapshot is not saved yet: still theirs to restore from. */
+  private unsaved = new Map<string, Held>();
+  /** Conversations this writer dropped from memory (maybe: a Bloom filter). */
+  private evicted = new SeenIds();
+  private loading = new Map<string, Promise<Held | null>>();
+  /** While reading: a conversation restored from a snapshot taken after this offset skips its events up to it. */
+  private readonly skipThrough = new Map<string, bigint>();
+  private saving?: Promise<void>;
+  private savesFailing = false;
+  private chunkWaiters: Array<() => void> = [];
+  /** Bumped whenever the state is forgotten: work begun on an earlier state must not touch the new one. */
+  private generation = 0;
   private phase: Phase = 'reading';
   private readyWaiters: Array<{ resolve: () => void; reject: (err: unknown) => void }> = [];
   private queued: Pending[] = [];
   private inFlight?: Promise<void>;
   private nextOffset = 0n;
   private appender?: PartitionAppender;
-  private seen = new SeenMessageIds();
+  private seen = new SeenIds();
   /** While reading: events from here on may not have been announced by the previous writer. */
   private announceFrom?: bigint;
   private unannounced: AppendedEvent[] = [];
@@ -98,6 +139,7 @@ export class PartitionWriter {
     private readonly recovery: WriterRecovery,
     private readonly older?: OlderMessages,
     private readonly announcer?: Announcer,
+    private readonly retention?: Retention,
   ) {}
 
   get conversationCount(): number {
@@ -108,19 +150,48 @@ export class PartitionWriter {
     return this.phase === 'ready';
   }
 
-  /** Events read back from the log while (re)reading the partition. */
-  apply(batch: EventBatch): void {
+  /** Events read back from the log while (re)reading the partition; the next batch waits for the returned promise. */
+  async apply(batch: EventBatch): Promise<void> {
     if (this.phase !== 'reading') return;
+    const generation = this.generation;
     for (const { conversationId, event, position } of batch.events) {
-      const state = evolveConversation(this.states.get(conversationId) ?? initialConversationState(), event, position);
-      this.states.set(conversationId, state);
-      if (event.type === 'MessageSent') this.seen.add(event.data.messageId);
-      if (this.announceFrom !== undefined && BigInt(position.offset) >= this.announceFrom) {
-        // Numbered as the state counts (events from before messages carried their number too).
-        this.unannounced.push({ event, position, ...(state.status === 'CREATED' ? { seq: state.messageCount } : {}) });
-        if (this.unannounced.length > MAX_REANNOUNCED) this.unannounced.splice(0, this.unannounced.length - MAX_REANNOUNCED);
+      const offset = BigInt(position.offset);
+      let before = this.states.get(conversationId);
+      if (before === undefined && this.mayHaveEvicted(conversationId)) {
+        const restored = await this.restore(conversationId);
+        if (generation !== this.generation || this.phase !== 'reading') return;
+        // A snapshot from after this event (an earlier writer's): it holds the events up to its own.
+        if (restored && restored.lastOffset >= offset) this.skipThrough.set(conversationId, restored.lastOffset);
+        before = this.hold(conversationId, restored);
       }
+      if (event.type === 'MessageSent') this.seen.add(event.data.messageId);
+      if ((this.skipThrough.get(conversationId) ?? -1n) >= offset) {
+        this.unannounce(event, position, offset, event.type === 'MessageSent' ? event.data.seq : undefined);
+        continue;
+      }
+      const state = evolveConversation(before ?? initialConversationState(), event, position);
+      this.touch(conversationId, state, offset);
+      // Numbered as the state counts (events from before messages carried their number too).
+      this.unannounce(event, position, offset, state.status === 'CREATED' ? state.messageCount : undefined);
     }
+    this.evictBeyondLimit();
+    // Reading outruns saving: wait for it (unless saves are failing: then memory gives).
+    while (this.retention && this.unsaved.size > this.retention.maxConversations && this.saving && !this.savesFailing) {
+      await new Promise<void>((resolve) => this.chunkWaiters.push(resolve));
+    }
+  }
+
+  private unannounce(event: ConversationEvent, position: LogPosition, offset: bigint, seq: number | undefined): void {
+    if (this.announceFrom === undefined || offset < this.announceFrom) return;
+    this.unannounced.push({ event, position, ...(seq === undefined ? {} : { seq }) });
+    if (this.unannounced.length > MAX_REANNOUNCED) this.unannounced.splice(0, this.unannounced.length - MAX_REANNOUNCED);
+  }
+
+  /** The conversation's state changed (or came back): it is now the most recently used. */
+  private touch(conversationId: string, state: ConversationState, lastOffset: bigint): void {
+    this.states.delete(conversationId);
+    this.states.set(conversationId, state);
+    this.lastOffsets.set(conversationId, lastOffset);
   }
 
   /**
@@ -150,6 +221,7 @@ export class PartitionWriter {
     if (this.phase !== 'reading' || !this.appender) return;
     this.nextOffset = nextOffset;
     this.phase = 'ready';
+    this.skipThrough.clear();
     if (this.unannounced.length > 0) this.announcer?.appended(this.partition, this.unannounced);
     this.unannounced = [];
     this.announceFrom = undefined;
@@ -162,7 +234,7 @@ export class PartitionWriter {
     const gone = new UnavailableError(`partition ${this.partition} moved to another command-service instance; retry`);
     for (const waiter of this.readyWaiters.splice(0)) waiter.reject(gone);
     for (const pending of this.queued.splice(0)) pending.reject(gone);
-    this.states.clear();
+    this.forget();
     const appender = this.appender;
     this.appender = undefined;
     return appender;
@@ -174,6 +246,10 @@ export class PartitionWriter {
    */
   async membership(conversationId: string, userId: string, timeoutMs: number): Promise<string | null> {
     if (this.phase !== 'ready') await this.untilReady(timeoutMs);
+    if (!this.states.has(conversationId) && this.mayHaveEvicted(conversationId)) {
+      await this.restoreInTime(conversationId, timeoutMs);
+      return this.membership(conversationId, userId, timeoutMs);
+    }
     const state = this.states.get(conversationId);
     return state?.status === 'CREATED' ? (state.members.get(userId)?.joinedAt ?? null) : null;
   }
@@ -181,6 +257,10 @@ export class PartitionWriter {
   async decide(command: ConversationCommand, metadata: CommandMetadata, timeoutMs: number, lookedUp = false): Promise<Decision> {
     if (this.phase !== 'ready') await this.untilReady(timeoutMs);
     const { conversationId } = command.data;
+    if (!this.states.has(conversationId) && this.mayHaveEvicted(conversationId)) {
+      await this.restoreInTime(conversationId, timeoutMs);
+      return this.decide(command, metadata, timeoutMs, lookedUp);
+    }
     const before = this.states.get(conversationId) ?? initialConversationState();
     const events = decideConversation(command, before); // a DomainError rejects the command here
     if (command.type === 'MarkRead' && command.data.upToSeq === undefined && events[0]?.type === 'ReadMarkerMoved' && events[0].data.upToSeq === undefined && this.older) {
@@ -204,16 +284,124 @@ export class PartitionWriter {
       after = evolveConversation(after, event, position);
       return position;
     });
-    if (events.length > 0) this.states.set(conversationId, after);
+    if (events.length > 0) this.touch(conversationId, after, BigInt(positions.at(-1)!.offset));
     if (sent) this.seen.add(sent.messageId);
     const message = sent && after.status === 'CREATED' ? after.messages.get(sent.messageId) : undefined;
     const decision: Decision = { before, after, events, positions, ...(message ? { message } : {}) };
     if (events.length === 0 && !this.inFlight && this.queued.length === 0) return decision;
     return new Promise((resolve, reject) => {
       // Even a decision with no events waits for the appends before it: it may rest on them.
-      this.queued.push({ decision, events: events.map((event, i) => withMetadata(event, positions[i], command.data.now, metadata)), resolve, reject });
+      this.queued.push({ conversationId, decision, events: events.map((event, i) => withMetadata(event, positions[i], command.data.now, metadata)), resolve, reject });
       if (!this.inFlight) this.inFlight = this.appendQueued();
     });
+  }
+
+  private mayHaveEvicted(conversationId: string): boolean {
+    return this.retention !== undefined && this.evicted.mayHave(conversationId);
+  }
+
+  /** A dropped conversation's state: from memory while its snapshot is being saved, else from the snapshot. */
+  private restore(conversationId: string): Promise<Held | null> {
+    const unsaved = this.unsaved.get(conversationId);
+    if (unsaved) {
+      this.unsaved.delete(conversationId);
+      return Promise.resolve(unsaved);
+    }
+    let loading = this.loading.get(conversationId);
+    if (!loading) {
+      loading = this.retention!.snapshots.load(conversationId)
+        .then((stored) => (stored ? { state: restoreConversation(stored.snapshot), lastOffset: stored.lastOffset } : null))
+        .finally(() => this.loading.delete(conversationId));
+      this.loading.set(conversationId, loading);
+    }
+    return loading;
+  }
+
+  /** Holds a restored state as the most recently used (none: the conversation does not exist). */
+  private hold(conversationId: string, restored: Held | null): ConversationState {
+    const state = restored?.state ?? initialConversationState();
+    this.touch(conversationId, state, restored?.lastOffset ?? -1n);
+    return state;
+  }
+
+  /** Restores a dropped conversation before deciding on it; UNAVAILABLE when its snapshot cannot be read in time. */
+  private async restoreInTime(conversationId: string, timeoutMs: number): Promise<void> {
+    const generation = this.generation;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+    });
+    try {
+      const restored = await Promise.race([this.restore(conversationId), late]);
+      if (generation === this.generation && !this.states.has(conversationId)) this.hold(conversationId, restored);
+    } catch (err) {
+      throw new UnavailableError(`could not restore conversation ${conversationId} from its snapshot (${(err as Error).message}); retry`);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /**
+   * Beyond the limit, drops the least recently used conversations (to 90% of it, so that this
+   * happens in batches) whose every event is acknowledged: their snapshots are saved, and until
+   * then they stay restorable from memory.
+   */
+  private evictBeyondLimit(): void {
+    const limit = this.retention?.maxConversations;
+    if (limit === undefined || this.states.size <= limit) return;
+    const keep = Math.floor(limit * 0.9);
+    const undecided = new Set(this.queued.map((p) => p.conversationId));
+    for (const [conversationId, state] of this.states) {
+      if (this.states.size <= keep) break;
+      if (undecided.has(conversationId)) continue;
+      const lastOffset = this.lastOffsets.get(conversationId)!;
+      this.states.delete(conversationId);
+      this.lastOffsets.delete(conversationId);
+      if (state.status !== 'CREATED') continue;
+      this.evicted.add(conversationId);
+      this.unsaved.set(conversationId, { state, lastOffset });
+    }
+    this.saveEvicted();
+  }
+
+  /** Saves the snapshots of dropped conversations, a chunk at a time, retrying failures with backoff. */
+  private saveEvicted(): void {
+    if (this.saving || this.unsaved.size === 0 || !this.retention) return;
+    const { snapshots, saveFailed } = this.retention;
+    const generation = this.generation;
+    this.saving = (async () => {
+      let failures = 0;
+      while (this.unsaved.size > 0 && generation === this.generation) {
+        const chunk: Array<[string, Held]> = [];
+        for (const entry of this.unsaved) if (chunk.push(entry) >= SAVE_CHUNK) break;
+        try {
+          await Promise.all(chunk.map(([id, { state, lastOffset }]) => snapshots.save(id, { snapshot: snapshotOf(state), lastOffset })));
+          for (const [id, held] of chunk) if (this.unsaved.get(id) === held) this.unsaved.delete(id);
+          failures = 0;
+          this.savesFailing = false;
+        } catch (err) {
+          this.savesFailing = true;
+          saveFailed?.(err);
+          await new Promise((resolve) => setTimeout(resolve, Math.min(30_000, 500 * 2 ** failures++)));
+        } finally {
+          for (const wake of this.chunkWaiters.splice(0)) wake();
+        }
+      }
+    })().finally(() => {
+      this.saving = undefined;
+      if (generation !== this.generation) this.saveEvicted(); // what a newer state dropped meanwhile
+    });
+  }
+
+  /** Forgets every conversation's state (the log, read again, is the truth). */
+  private forget(): void {
+    this.generation++;
+    this.states = new Map();
+    this.lastOffsets = new Map();
+    this.unsaved = new Map();
+    this.evicted = new SeenIds();
+    this.skipThrough.clear();
+    for (const wake of this.chunkWaiters.splice(0)) wake();
   }
 
   /** What the read model knows of older messages; UNAVAILABLE when it cannot say in time. */
@@ -245,6 +433,7 @@ export class PartitionWriter {
           return;
         }
         for (const pending of batch) pending.resolve(pending.decision);
+        this.evictBeyondLimit();
       } catch (err) {
         if (err instanceof FencedError) return this.fenced(batch);
         const failed = new UnavailableError(`appending to partition ${this.partition} failed (${(err as Error).message}); retry`);
@@ -260,8 +449,8 @@ export class PartitionWriter {
     this.announcer?.interrupted(this.partition);
     const failed = new UnavailableError(`partition ${this.partition} is being reloaded from the log (${reason}); retry`);
     for (const pending of this.queued.splice(0)) pending.reject(failed);
-    this.states = new Map();
-    this.seen = new SeenMessageIds();
+    this.forget();
+    this.seen = new SeenIds();
     this.inFlight = undefined;
     if (this.phase !== 'ready') return;
     this.phase = 'reading';
@@ -273,7 +462,7 @@ export class PartitionWriter {
     this.announcer?.interrupted(this.partition);
     const fenced = new UnavailableError(`partition ${this.partition} was taken over by another command-service instance; retry`);
     for (const pending of [...failed, ...this.queued.splice(0)]) pending.reject(fenced);
-    this.states = new Map();
+    this.forget();
     this.inFlight = undefined;
     if (this.phase === 'ready') this.phase = 'fenced';
   }

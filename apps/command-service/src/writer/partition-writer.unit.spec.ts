@@ -1,7 +1,8 @@
-import { ConversationNotFoundError, findMessage, messageIdFor, RECENT_MESSAGES, type ConversationCommand, type LogPosition } from '@parley/domain';
+import { ConversationNotFoundError, findMessage, messageIdFor, RECENT_MESSAGES, type ConversationCommand, type ConversationEvent, type LogPosition } from '@parley/domain';
 import { InMemoryEventLog, readToEnd, type PartitionAppender } from '@parley/event-log';
 import { UnavailableError } from '../grpc/grpc-errors';
 import type { AppendedEvent } from '../live/live-lane';
+import type { ConversationSnapshots, StoredSnapshot } from '../snapshots/conversation-snapshots';
 import { PartitionWriter } from './partition-writer';
 
 const GROUP = 'g_01jnfx3c9m8q2v7k4x6b5n1t0r';
@@ -56,7 +57,7 @@ class ControlledLog extends InMemoryEventLog {
 async function open(writer: PartitionWriter, log: ControlledLog): Promise<void> {
   writer.opened(log.openAppender(writer.partition));
   const events = (await readToEnd(log)).filter((e) => e.position.partition === writer.partition);
-  writer.apply({ partition: writer.partition, events, highWatermark: '0', nextOffset: '0' });
+  await writer.apply({ partition: writer.partition, events, highWatermark: '0', nextOffset: '0' });
   writer.caughtUp(BigInt((await log.endOffsets()).get(writer.partition)!));
 }
 
@@ -294,3 +295,180 @@ describe('PartitionWriter', () => {
     await expect(writer.decide(create(), meta('alice'), 50)).rejects.toThrow(/timed out after 50 ms/);
   });
 });
+
+/** Snapshots in memory, kept as Cassandra keeps them: as JSON, the one of the later offset winning. */
+class MemorySnapshots implements ConversationSnapshots {
+  readonly stored = new Map<string, StoredSnapshot>();
+  readonly loads: string[] = [];
+  down = false;
+
+  async save(conversationId: string, { snapshot, lastOffset }: StoredSnapshot): Promise<void> {
+    if (this.down) throw new Error('snapshots unreachable');
+    const old = this.stored.get(conversationId);
+    if (!old || old.lastOffset <= lastOffset) this.stored.set(conversationId, { snapshot: JSON.parse(JSON.stringify(snapshot)), lastOffset });
+  }
+
+  async load(conversationId: string): Promise<StoredSnapshot | null> {
+    this.loads.push(conversationId);
+    if (this.down) throw new Error('snapshots unreachable');
+    return this.stored.get(conversationId) ?? null;
+  }
+}
+
+describe('PartitionWriter with a bounded state (docs/adr/0016)', () => {
+  const LIMIT = 10;
+  /** Group ids of partition 0 of a one-partition log. */
+  const group = (n: number) => `g_01jnfx3c9m8q2v7k4x6b5n${String(n).padStart(4, '0')}`;
+  const join = (actorId: string, conversationId: string): ConversationCommand => ({ type: 'JoinConversation', data: { conversationId, actorId, now: NOW } });
+  const membership = (writer: PartitionWriter, conversationId: string, userId: string) => writer.membership(conversationId, userId, 1000);
+
+  function bounded(log: ControlledLog, snapshots: MemorySnapshots) {
+    const older = {
+      find: async (_conversationId: string, messageId: string) => {
+        const logged = (await readToEnd(log)).find((e) => e.event.type === 'MessageSent' && e.event.data.messageId === messageId);
+        return logged?.event.type === 'MessageSent' ? { ...logged.event.data, position: logged.position } : null;
+      },
+      seqAt: () => Promise.reject(new Error('no marker here')),
+    };
+    return new PartitionWriter(0, { reopen: () => undefined }, older, undefined, { snapshots, maxConversations: LIMIT });
+  }
+
+  /** Reads the partition into the writer one event per batch, as a slow fetch would. */
+  async function readSlowly(writer: PartitionWriter, log: ControlledLog): Promise<void> {
+    writer.opened(log.openAppender(0));
+    for (const event of await readToEnd(log)) await writer.apply({ partition: 0, events: [event], highWatermark: '0', nextOffset: '0' });
+    writer.caughtUp(BigInt((await log.endOffsets()).get(0)!));
+  }
+
+  async function until(condition: () => boolean): Promise<void> {
+    const deadline = Date.now() + 2_000;
+    while (!condition()) {
+      if (Date.now() > deadline) throw new Error('condition not met within 2 s');
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  }
+
+  it('keeps at most its limit of conversations, and decides on a dropped one as if it had never left', async () => {
+    const log = new ControlledLog(1);
+    const snapshots = new MemorySnapshots();
+    const writer = bounded(log, snapshots);
+    await open(writer, log);
+    for (let n = 0; n < 3 * LIMIT; n++) {
+      await writer.decide(create(group(n)), meta('alice'), 1000);
+      await writer.decide(send(`m${n}`, 'alice', group(n)), meta('alice'), 1000);
+    }
+    expect(writer.conversationCount).toBeLessThanOrEqual(LIMIT);
+    await until(() => snapshots.stored.size >= 2 * LIMIT);
+    expect(snapshots.stored.get(group(0))).toMatchObject({ snapshot: { conversationId: group(0), messageCount: 1 }, lastOffset: 3n });
+
+    const sent = await writer.decide(send('again', 'bob', group(0)), meta('bob'), 1000);
+    expect(sent.events).toMatchObject([{ type: 'MessageSent', data: { seq: 2 } }]);
+    expect(snapshots.loads).toEqual([group(0)]);
+    const retry = await writer.decide(send('m1', 'alice', group(1)), meta('alice'), 1000);
+    expect(retry.events).toEqual([]);
+    expect(retry.message).toMatchObject({ body: 'body m1' });
+    await expect(writer.decide(send('x', 'carol', group(2)), meta('carol'), 1000)).rejects.toBeInstanceOf(ConversationNotFoundError);
+    expect(await membership(writer, group(3), 'bob')).toBe(NOW);
+    expect(await membership(writer, group(3), 'carol')).toBeNull();
+    expect((await readToEnd(log)).filter((e) => e.event.type === 'MessageSent')).toHaveLength(3 * LIMIT + 1);
+  });
+
+  it('never saves a state holding a decision not yet acknowledged: an append that fails leaves no trace in the snapshots', async () => {
+    const log = new ControlledLog(1);
+    const snapshots = new MemorySnapshots();
+    const writer = bounded(log, snapshots);
+    await open(writer, log);
+    log.hold();
+    const first = writer.decide(create(group(0)), meta('alice'), 1000); // in flight
+    await until(() => log.requests.length === 1);
+    const queued = Array.from({ length: 2 * LIMIT }, (_, n) => writer.decide(create(group(n + 1)), meta('alice'), 1000).catch((err: unknown) => err));
+    log.release();
+    log.hold(); // the queued decisions' append waits here
+    await first;
+    await until(() => log.requests.length === 2);
+    log.failNext = new Error('broker gone');
+    log.release();
+    for (const outcome of await Promise.all(queued)) expect(outcome).toBeInstanceOf(UnavailableError);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect([...snapshots.stored.keys()].filter((id) => id !== group(0))).toEqual([]);
+  });
+
+  it('creates a new conversation without looking for a snapshot', async () => {
+    const log = new ControlledLog(1);
+    const snapshots = new MemorySnapshots();
+    const writer = bounded(log, snapshots);
+    await open(writer, log);
+    for (let n = 0; n < 3 * LIMIT; n++) await writer.decide(create(group(n)), meta('alice'), 1000);
+    expect(snapshots.loads.filter((id) => id === group(3 * LIMIT))).toEqual([]);
+    await writer.decide(create(group(3 * LIMIT)), meta('alice'), 1000);
+    expect(snapshots.loads).not.toContain(group(3 * LIMIT));
+  });
+
+  it('restores a dropped conversation from memory while its snapshot is not saved, and fails its command as UNAVAILABLE once it cannot be read', async () => {
+    const log = new ControlledLog(1);
+    const snapshots = new MemorySnapshots();
+    snapshots.down = true;
+    const writer = bounded(log, snapshots);
+    await open(writer, log);
+    for (let n = 0; n < 2 * LIMIT; n++) await writer.decide(create(group(n)), meta('alice'), 1000);
+    const joined = await writer.decide(join('carol', group(0)), meta('carol'), 1000);
+    expect(joined.events).toHaveLength(1); // from the unsaved state held in memory
+    snapshots.down = false;
+    await until(() => snapshots.stored.size > 0);
+    for (let n = 2 * LIMIT; n < 4 * LIMIT; n++) await writer.decide(create(group(n)), meta('alice'), 1000);
+    await until(() => snapshots.stored.has(group(1)));
+    snapshots.down = true;
+    await expect(writer.decide(join('carol', group(1)), meta('carol'), 1000)).rejects.toBeInstanceOf(UnavailableError);
+    snapshots.down = false;
+    expect((await writer.decide(join('carol', group(1)), meta('carol'), 1000)).events).toHaveLength(1);
+  });
+
+  it('reads a long log within its limit and decides on it as a writer that held everything', async () => {
+    const log = new ControlledLog(1);
+    const first = new PartitionWriter(0, { reopen: () => undefined });
+    await open(first, log);
+    for (let n = 0; n < 3 * LIMIT; n++) {
+      await first.decide(create(group(n)), meta('alice'), 1000);
+      await first.decide(send(`m${n}`, 'bob', group(n)), meta('bob'), 1000);
+    }
+    await first.decide(send('late', 'alice', group(0)), meta('alice'), 1000); // group 0 comes back after it left memory
+    first.revoke();
+
+    const snapshots = new MemorySnapshots();
+    const writer = bounded(log, snapshots);
+    await readSlowly(writer, log);
+    expect(writer.conversationCount).toBeLessThanOrEqual(LIMIT);
+    const next = await writer.decide(send('after', 'bob', group(0)), meta('bob'), 1000);
+    expect(next.events).toMatchObject([{ type: 'MessageSent', data: { seq: 3 } }]);
+    expect((await writer.decide(send('after', 'bob', group(5)), meta('bob'), 1000)).events).toMatchObject([{ data: { seq: 2 } }]);
+  });
+
+  it("skips, while reading, the events a previous writer's later snapshot already holds", async () => {
+    const log = new ControlledLog(1);
+    const raw = (conversationId: string, event: ConversationEvent) =>
+      log.append(conversationId, [{ event, metadata: { eventId: `${conversationId}-${Math.random()}`, actorId: 'alice', occurredAt: NOW, causationId: 'c', correlationId: 'c' } }]);
+    const created = async (conversationId: string) => {
+      await raw(conversationId, { type: 'ConversationCreated', data: { conversationId, kind: 'GROUP', title: null, createdBy: 'alice', memberIds: [], createdAt: NOW } });
+      await raw(conversationId, { type: 'UserJoined', data: { conversationId, userId: 'alice', joinedAt: NOW } });
+    };
+    await created(group(0));
+    for (let n = 1; n <= 2 * LIMIT; n++) await created(group(n));
+    // A message from before messages were numbered: counted by whoever applies it, so it must be applied once.
+    const [late] = await raw(group(0), { type: 'MessageSent', data: { conversationId: group(0), messageId: 'm-old', clientMessageId: 'old', senderId: 'alice', body: 'old', sentAt: NOW } });
+    for (let n = 2 * LIMIT + 1; n <= 4 * LIMIT; n++) await created(group(n));
+
+    const snapshots = new MemorySnapshots();
+    const previous = bounded(log, snapshots);
+    await readSlowly(previous, log);
+    await until(() => snapshots.stored.get(group(0))?.lastOffset === BigInt(late.offset)); // saved after its message
+    previous.revoke();
+    snapshots.loads.length = 0;
+
+    const writer = bounded(log, snapshots);
+    await readSlowly(writer, log);
+    expect(snapshots.loads).toContain(group(0));
+    const next = await writer.decide(send('after', 'alice', group(0)), meta('alice'), 1000);
+    expect(next.events).toMatchObject([{ type: 'MessageSent', data: { seq: 2 } }]); // not 3: the old message counted once
+  });
+});
+

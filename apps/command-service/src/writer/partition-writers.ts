@@ -6,7 +6,8 @@ import { CommandServiceConfig } from '../command-service.config';
 import { UnavailableError } from '../grpc/grpc-errors';
 import { LIVE_LANE, type LiveLane } from '../live/live-lane';
 import { OLDER_MESSAGES, type OlderMessages } from '../read-model/older-messages';
-import { PartitionWriter, type CommandMetadata, type Decision } from './partition-writer';
+import { CONVERSATION_SNAPSHOTS, type ConversationSnapshots } from '../snapshots/conversation-snapshots';
+import { PartitionWriter, type CommandMetadata, type Decision, type Retention } from './partition-writer';
 
 const ownedPartitions = new Gauge({ name: 'parley_command_owned_partitions', help: 'Partitions of the events topic this instance writes' });
 
@@ -24,6 +25,7 @@ export type Route = { readonly local: true } | { readonly local: false; readonly
 @Injectable()
 export class PartitionWriters implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(PartitionWriters.name);
+  private readonly retention: Retention;
   private writers = new Map<number, PartitionWriter>();
   /** Set before the group is joined: the first assignment arrives while joining. */
   private ownership?: Promise<PartitionOwnership>;
@@ -39,7 +41,14 @@ export class PartitionWriters implements OnApplicationBootstrap, OnApplicationSh
     private readonly config: CommandServiceConfig,
     @Inject(OLDER_MESSAGES) private readonly older: OlderMessages,
     @Inject(LIVE_LANE) private readonly lane: LiveLane,
-  ) {}
+    @Inject(CONVERSATION_SNAPSHOTS) snapshots: ConversationSnapshots,
+  ) {
+    this.retention = {
+      snapshots,
+      maxConversations: config.maxConversationsPerPartition,
+      saveFailed: (err) => this.logger.warn(`Saving snapshots of conversations dropped from memory failed: ${String(err)}; trying again`),
+    };
+  }
 
   async onApplicationBootstrap(): Promise<void> {
     const firstAssignment = this.nextAssignment();
@@ -84,7 +93,7 @@ export class PartitionWriters implements OnApplicationBootstrap, OnApplicationSh
   private assign(partitions: readonly number[]): void {
     for (const writer of this.writers.values()) void this.close(writer.revoke());
     const recovery = { reopen: (partition: number) => void this.open(partition, this.writers.get(partition)) };
-    this.writers = new Map(partitions.map((p) => [p, new PartitionWriter(p, recovery, this.older, this.lane)]));
+    this.writers = new Map(partitions.map((p) => [p, new PartitionWriter(p, recovery, this.older, this.lane, this.retention)]));
     ownedPartitions.set(partitions.length);
     this.assignedOnce = true;
     this.owners = undefined;

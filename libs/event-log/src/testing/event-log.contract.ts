@@ -225,7 +225,7 @@ export function describeEventLogContract(name: string, setup: () => Promise<Even
           { group, address, fencing },
           {
             assigned: (partitions) => seen.assigned.push([...partitions]),
-            events: (batch) => seen.events.push(...batch.events),
+            events: (batch) => void seen.events.push(...batch.events),
             caughtUp: (partition, next) => seen.caughtUp.set(partition, next),
           },
         );
