@@ -73,8 +73,8 @@ const MAX_REANNOUNCED = 10_000;
 export interface Retention {
   readonly snapshots: ConversationSnapshots;
   readonly maxConversations: number;
-  /** A save failed; it is tried again (the state stays in memory until it is saved). */
-  readonly saveFailed?: (err: unknown) => void;
+  /** Saving or reading a snapshot failed; it is tried again (a state stays in memory until it is saved). */
+  readonly failed?: (what: string, err: unknown) => void;
 }
 
 /** A conversation's state with the offset of its last event. */
@@ -158,7 +158,7 @@ export class PartitionWriter {
       const offset = BigInt(position.offset);
       let before = this.states.get(conversationId);
       if (before === undefined && this.mayHaveEvicted(conversationId)) {
-        const restored = await this.restore(conversationId);
+        const restored = await this.restoreWhileReading(conversationId, generation);
         if (generation !== this.generation || this.phase !== 'reading') return;
         // A snapshot from after this event (an earlier writer's): it holds the events up to its own.
         if (restored && restored.lastOffset >= offset) this.skipThrough.set(conversationId, restored.lastOffset);
@@ -317,6 +317,19 @@ export class PartitionWriter {
     return loading;
   }
 
+  /** Reading cannot go on without the state: its snapshot is read until it is (or the state is forgotten meanwhile). */
+  private async restoreWhileReading(conversationId: string, generation: number): Promise<Held | null> {
+    for (let failures = 0; ; failures++) {
+      try {
+        return await this.restore(conversationId);
+      } catch (err) {
+        this.retention?.failed?.(`reading the snapshot of conversation ${conversationId}`, err);
+        await new Promise((resolve) => setTimeout(resolve, Math.min(30_000, 500 * 2 ** failures)));
+        if (generation !== this.generation) return null;
+      }
+    }
+  }
+
   /** Holds a restored state as the most recently used (none: the conversation does not exist). */
   private hold(conversationId: string, restored: Held | null): ConversationState {
     const state = restored?.state ?? initialConversationState();
@@ -367,7 +380,7 @@ export class PartitionWriter {
   /** Saves the snapshots of dropped conversations, a chunk at a time, retrying failures with backoff. */
   private saveEvicted(): void {
     if (this.saving || this.unsaved.size === 0 || !this.retention) return;
-    const { snapshots, saveFailed } = this.retention;
+    const { snapshots, failed } = this.retention;
     const generation = this.generation;
     this.saving = (async () => {
       let failures = 0;
@@ -381,7 +394,7 @@ export class PartitionWriter {
           this.savesFailing = false;
         } catch (err) {
           this.savesFailing = true;
-          saveFailed?.(err);
+          failed?.('saving snapshots of conversations dropped from memory', err);
           await new Promise((resolve) => setTimeout(resolve, Math.min(30_000, 500 * 2 ** failures++)));
         } finally {
           for (const wake of this.chunkWaiters.splice(0)) wake();

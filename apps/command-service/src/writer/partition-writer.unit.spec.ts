@@ -443,6 +443,24 @@ describe('PartitionWriter with a bounded state (docs/adr/0016)', () => {
     expect((await writer.decide(send('after', 'bob', group(5)), meta('bob'), 1000)).events).toMatchObject([{ data: { seq: 2 } }]);
   });
 
+  it('goes on reading once a snapshot it needs can be read again', async () => {
+    const log = new ControlledLog(1);
+    const first = new PartitionWriter(0, { reopen: () => undefined });
+    await open(first, log);
+    for (let n = 0; n < 2 * LIMIT; n++) await first.decide(create(group(n)), meta('alice'), 1000);
+    await first.decide(send('late', 'alice', group(0)), meta('alice'), 1000);
+    first.revoke();
+
+    const snapshots = new MemorySnapshots();
+    const writer = bounded(log, snapshots);
+    let failures = 0;
+    const load = snapshots.load.bind(snapshots);
+    snapshots.load = async (id) => (id === group(0) && failures++ === 0 ? Promise.reject(new Error('timed out')) : load(id));
+    await readSlowly(writer, log);
+    expect(failures).toBe(2);
+    expect((await writer.decide(send('after', 'bob', group(0)), meta('bob'), 1000)).events).toMatchObject([{ data: { seq: 2 } }]);
+  });
+
   it("skips, while reading, the events a previous writer's later snapshot already holds", async () => {
     const log = new ControlledLog(1);
     const raw = (conversationId: string, event: ConversationEvent) =>

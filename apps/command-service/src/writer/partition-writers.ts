@@ -46,7 +46,7 @@ export class PartitionWriters implements OnApplicationBootstrap, OnApplicationSh
     this.retention = {
       snapshots,
       maxConversations: config.maxConversationsPerPartition,
-      saveFailed: (err) => this.logger.warn(`Saving snapshots of conversations dropped from memory failed: ${String(err)}; trying again`),
+      failed: (what, err) => this.logger.warn(`${what} failed: ${String(err)}; trying again`),
     };
   }
 
