@@ -295,6 +295,20 @@ function commandMemoryRows({ emptyLog, shapes }: CommandMemoryOutput): Row[] {
       met: heldGrowth === undefined ? '?' : met(heldGrowth <= COMMAND_MEMORY_GROWTH_TARGET),
       ratios: '',
     });
+    const restarts = runs.map((r) => r.restart);
+    const restartGrowth = restarts[restarts.length - 1].rssBytes / restarts[0].rssBytes - 1;
+    rows.push({
+      scenario: 'command memory',
+      figure: `command-service RSS restarted from its checkpoint after ${runs.map((r) => count(r.events)).join(' / ')} events (${shapeName}); conversations held; ready in`,
+      value:
+        `${restarts.map((r) => mib(r.rssBytes)).join(' / ')} (${sign(restartGrowth)}${Math.abs(restartGrowth * 100).toFixed(1)}%); ` +
+        `after a full GC ${restarts.map((r) => (r.afterGc ? mib(r.afterGc.rssBytes) : '?')).join(' / ')}; ` +
+        `${restarts.map((r) => count(r.serviceConversations ?? 0)).join(' / ')}; ${restarts.map((r) => seconds(r.readyMs)).join(' / ')} ` +
+        `(the checkpoint before it took ${runs.map((r) => (r.checkpointMs == null ? '?' : seconds(r.checkpointMs))).join(' / ')})`,
+      target: `RSS does not grow with the message count (<= +${COMMAND_MEMORY_GROWTH_TARGET * 100}%)`,
+      met: met(restartGrowth <= COMMAND_MEMORY_GROWTH_TARGET),
+      ratios: '',
+    });
     const perConversation = (r: (typeof runs)[number]) => (r.conversations > 0 ? kib((r.rssBytes - emptyLog.rssBytes) / r.conversations) : 'n/a');
     const emptyGc = emptyLog.afterGc;
     const perConversationGc = (r: (typeof runs)[number]) => (r.conversations > 0 && r.afterGc && emptyGc ? kib((r.afterGc.rssBytes - emptyGc.rssBytes) / r.conversations) : 'n/a');

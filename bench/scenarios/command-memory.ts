@@ -53,11 +53,14 @@ export interface MemoryReading {
    * What the state really holds, without the garbage the read left.
    */
   readonly afterGc: { readonly rssBytes: number; readonly usage: HeapUsage } | null;
+  /** After the readings: how long until its checkpoint held everything it read (null: not waited for, or never). */
+  readonly checkpointMs?: number | null;
 }
 
 export interface CommandMemoryShapeResult {
   readonly shape: CommandMemoryShape;
-  readonly runs: ReadonlyArray<MemoryReading & { readonly appendMs: number; readonly appendRate: number }>;
+  /** Per size: a service reading the log (from the checkpoint of the previous size's, if any), then one restarted from its checkpoint. */
+  readonly runs: ReadonlyArray<MemoryReading & { readonly appendMs: number; readonly appendRate: number; readonly restart: MemoryReading }>;
 }
 
 export interface CommandMemoryOutput {
@@ -77,7 +80,7 @@ let env: Record<string, string> = {};
 const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
 
 /** Starts one command service on the topic, waits until it has read it, reads its memory, stops it. */
-async function measure(topic: string, partitions: number, events: number, conversations: number, label: string): Promise<MemoryReading> {
+async function measure(topic: string, partitions: number, events: number, conversations: number, label: string, untilCheckpointed = false): Promise<MemoryReading> {
   const [grpcPort, httpPort, inspectPort] = await Promise.all([freePort(), freePort(), freePort()]);
   const appEnv: Record<string, string> = {
     ...env,
@@ -89,6 +92,8 @@ async function measure(topic: string, partitions: number, events: number, conver
     COMMAND_SERVICE_HTTP_PORT: String(httpPort),
     // Its "N conversations read in X ms" line is logged at info.
     LOG_LEVEL: 'info',
+    // A checkpoint soon after the read, for the restart to read from (docs/adr/0016).
+    COMMAND_CHECKPOINT_INTERVAL_MS: '1000',
     // For the full GC after the readings (nothing else uses it).
     NODE_OPTIONS: [env.NODE_OPTIONS, `--inspect=127.0.0.1:${inspectPort}`].filter(Boolean).join(' '),
   };
@@ -114,6 +119,7 @@ async function measure(topic: string, partitions: number, events: number, conver
       progress(`${label}: no full GC through the inspector: ${(err as Error).message}`);
       return null;
     });
+  const checkpointMs = untilCheckpointed ? await checkpointed(httpPort, label) : null;
   await stopApps([running]);
   running = undefined;
   const logText = await readFile(appLogFile(name, httpPort), 'utf8').catch(() => '');
@@ -130,6 +136,7 @@ async function measure(topic: string, partitions: number, events: number, conver
     rssBytes: Math.min(...rssReadingsBytes),
     hwmBytes: last.hwmBytes,
     afterGc,
+    checkpointMs,
   };
   progress(
     `${label}: ${events.toLocaleString('en-US')} events, ${conversations.toLocaleString('en-US')} conversations (service: ${reading.serviceConversations ?? '?'}): ` +
@@ -138,6 +145,18 @@ async function measure(topic: string, partitions: number, events: number, conver
       (afterGc ? `; after a full GC RSS ${mib(afterGc.rssBytes)}, heap used ${mib(afterGc.usage.heapUsed)}, external ${mib(afterGc.usage.external)}` : ''),
   );
   return reading;
+}
+
+/** Waits until the service's checkpoints hold everything it read (GET /health/ready says so); how long that took, or null. */
+async function checkpointed(httpPort: number, label: string): Promise<number | null> {
+  const started = now();
+  while (now() - started < 300_000) {
+    const health = (await (await fetch(`http://127.0.0.1:${httpPort}/health/ready`)).json().catch(() => ({}))) as { details?: { eventLog?: { checkpointed?: boolean } } };
+    if (health.details?.eventLog?.checkpointed) return Math.round(now() - started);
+    await sleep(250);
+  }
+  progress(`${label}: no checkpoint within 300 s`);
+  return null;
 }
 
 /**
@@ -258,8 +277,10 @@ runScenario<CommandMemoryInput, CommandMemoryOutput>(async (input) => {
         const before = growing.events;
         await growing.growTo(size);
         const appendMs = Math.round(now() - started);
-        const reading = await measure(topic, partitions, growing.events, growing.conversations, `${shape.name.replace(/\W+/g, '-')}-${size}`);
-        out.push({ ...reading, appendMs, appendRate: perSecond(growing.events - before, appendMs) });
+        const label = `${shape.name.replace(/\W+/g, '-')}-${size}`;
+        const reading = await measure(topic, partitions, growing.events, growing.conversations, label, true);
+        const restart = await measure(topic, partitions, growing.events, growing.conversations, `${label}-restart`);
+        out.push({ ...reading, appendMs, appendRate: perSecond(growing.events - before, appendMs), restart });
       }
       return out;
     });

@@ -44,4 +44,11 @@ export class CommandServiceConfig extends KafkaConfig {
   @IsInt()
   @Min(1)
   maxConversationsPerPartition!: number;
+
+  /** How often each partition writer saves a checkpoint, when anything changed (docs/adr/0016). */
+  @Env('COMMAND_CHECKPOINT_INTERVAL_MS')
+  @Transform(({ value }) => Number(value))
+  @IsInt()
+  @Min(10)
+  checkpointIntervalMs!: number;
 }

@@ -250,7 +250,7 @@ describe('command service holding few conversations in memory (real Kafka and Ca
   const clients: CommandServiceClient[] = [];
   const context = (actorId: string) => ({ actorId, commandId: randomUUID(), correlationId: '' });
   const instance = async () => {
-    const client = await startInstance(topic, 1, apps, { COMMAND_STATE_MAX_CONVERSATIONS: '3' });
+    const client = await startInstance(topic, 1, apps, { COMMAND_STATE_MAX_CONVERSATIONS: '3', COMMAND_CHECKPOINT_INTERVAL_MS: '100' });
     clients.push(client);
     return client;
   };
@@ -260,8 +260,10 @@ describe('command service holding few conversations in memory (real Kafka and Ca
     await Promise.all(apps.map((app) => app.close()));
   });
 
-  it('decides on conversations that left memory as on the others, before and after a restart', async () => {
+  it('decides on conversations that left memory as on the others, before and after a restart from its checkpoint', async () => {
     const client = await instance();
+    const reader = new KafkaEventLog(createKafka(loadConfig(CommandServiceConfig), 'cmd-few-reader'), topic, 1);
+    await reader.connect();
     const ids: string[] = [];
     for (let n = 0; n < 12; n++) {
       const { conversation } = await client.createConversation({ context: context('alice'), kind: 'GROUP', memberIds: ['bob'] });
@@ -270,7 +272,7 @@ describe('command service holding few conversations in memory (real Kafka and Ca
     }
     const cassandra = createCassandraClient(loadConfig(CassandraConfig));
     const snapshots = new CassandraConversationSnapshots(cassandra, loadConfig(CassandraConfig).keyspace, topic, 1);
-    await waitFor('the first conversation saved as a snapshot', async () => (await snapshots.load(ids[0]))?.snapshot.messageCount === 1).finally(() => cassandra.shutdown());
+    await waitFor('the first conversation saved as a snapshot', async () => (await snapshots.load(ids[0]))?.snapshot.messageCount === 1);
 
     await client.joinConversation({ context: context('carol'), conversationId: ids[0] });
     expect(await client.membership({ context: context('carol'), conversationId: ids[0] })).toMatchObject({ member: true });
@@ -278,14 +280,14 @@ describe('command service holding few conversations in memory (real Kafka and Ca
     expect(message!.body).toBe('back');
     await expect(client.sendMessage({ context: context('dave'), conversationId: ids[1], body: 'not a member', clientMessageId: 'd-1' })).rejects.toMatchObject({ code: NOT_FOUND });
 
+    const end = BigInt((await reader.endOffsets()).get(0)!);
+    await waitFor('a checkpoint through the end of the log', async () => ((await snapshots.loadCheckpoint(0))?.through ?? -1n) >= end).finally(() => cassandra.shutdown());
     await apps.pop()!.close();
     const restarted = await instance();
     expect(await restarted.membership({ context: context('carol'), conversationId: ids[0] })).toMatchObject({ member: true });
     await restarted.leaveConversation({ context: context('bob'), conversationId: ids[2] });
     expect(await restarted.membership({ context: context('bob'), conversationId: ids[2] })).toEqual({ member: false, joinedAt: '' });
     await restarted.sendMessage({ context: context('alice'), conversationId: ids[3], body: 'second', clientMessageId: 'a-1' });
-    const reader = new KafkaEventLog(createKafka(loadConfig(CommandServiceConfig), 'cmd-few-reader'), topic, 1);
-    await reader.connect();
     try {
       const sent = (await readToEnd(reader)).map((e) => e.event).filter((e) => e.type === 'MessageSent' && e.data.conversationId === ids[3]);
       expect(sent.map((e) => e.type === 'MessageSent' && e.data.seq)).toEqual([1, 2]);

@@ -42,4 +42,20 @@ describe('conversation snapshots in Cassandra (real node)', () => {
     expect(await store.load('g_2')).toBeNull();
     expect(await other.load('g_2')).toEqual({ snapshot: snapshot(0), lastOffset: 1n });
   });
+
+  it('keeps the later checkpoint of a partition with its filters, whichever is written last', async () => {
+    expect(await store.loadCheckpoint(0)).toBeNull();
+    const bits = (byte: number) => new Uint8Array(16).fill(byte);
+    await store.saveCheckpoint(0, { through: 100n, seen: [{ index: 0, ids: 10, bits: bits(1) }] });
+    await store.saveCheckpoint(0, { through: 200n, seen: [{ index: 0, ids: 12, bits: bits(2) }, { index: 1, ids: 1, bits: bits(3) }] });
+    await store.saveCheckpoint(0, { through: 150n, seen: [{ index: 0, ids: 11, bits: bits(9) }] }); // late, from a writer that lost the partition
+    const checkpoint = await store.loadCheckpoint(0);
+    expect(checkpoint?.through).toBe(200n);
+    expect(checkpoint?.seen.map(({ index, ids, bits: b }) => [index, ids, [...b]])).toEqual([
+      [0, 12, [...bits(2)]],
+      [1, 1, [...bits(3)]],
+    ]);
+    expect(await store.loadCheckpoint(1)).toBeNull();
+  });
 });
+

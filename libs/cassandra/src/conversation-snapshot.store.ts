@@ -9,7 +9,20 @@ export interface StoredSnapshot {
   readonly lastOffset: bigint;
 }
 
+/**
+ * A partition writer's checkpoint: every conversation of the partition with an event before
+ * `through` has a snapshot holding its events up to there, and `seen` (Bloom filters) holds the
+ * id of every message before it. A new writer of the partition reads the log from `through`.
+ */
+export interface PartitionCheckpoint {
+  readonly through: bigint;
+  /** The filters changed since the previous checkpoint (on load: all of them). */
+  readonly seen: ReadonlyArray<{ readonly index: number; readonly ids: number; readonly bits: Uint8Array }>;
+}
+
 const TABLE = 'command_conversation_snapshots';
+const CHECKPOINTS = 'command_partition_checkpoints';
+const SEEN = 'command_seen_message_ids';
 
 /**
  * The command service's snapshots of conversations it evicted from memory, per events topic.
@@ -42,11 +55,51 @@ export class CassandraConversationSnapshots {
     return row ? { lastOffset: BigInt(row.get('last_offset') as bigint), snapshot: JSON.parse(String(row.get('snapshot'))) as ConversationSnapshot } : null;
   }
 
+  /**
+   * Saves the filters, then the checkpoint: written at `through` as the write time, so a
+   * writer that lost the partition cannot put an earlier checkpoint (or filter) back.
+   */
+  async saveCheckpoint(partition: number, { through, seen }: PartitionCheckpoint): Promise<void> {
+    await this.ensureSchema();
+    const writeTime = through * 16n;
+    await Promise.all(
+      seen.map(({ index, ids, bits }) =>
+        this.client.execute(
+          `INSERT INTO ${this.keyspace}.${SEEN} (topic, partition, filter, ids, bits) VALUES (?, ?, ?, ?, ?) USING TIMESTAMP ?`,
+          [this.topic, partition, index, ids, Buffer.from(bits.buffer, bits.byteOffset, bits.byteLength), writeTime],
+          { prepare: true },
+        ),
+      ),
+    );
+    await this.client.execute(
+      `INSERT INTO ${this.keyspace}.${CHECKPOINTS} (topic, partition, through) VALUES (?, ?, ?) USING TIMESTAMP ?`,
+      [this.topic, partition, through, writeTime],
+      { prepare: true },
+    );
+  }
+
+  async loadCheckpoint(partition: number): Promise<PartitionCheckpoint | null> {
+    await this.ensureSchema();
+    const params = [this.topic, partition];
+    const { rows } = await this.client.execute(`SELECT through FROM ${this.keyspace}.${CHECKPOINTS} WHERE topic = ? AND partition = ?`, params, { prepare: true });
+    if (!rows[0]) return null;
+    const filters = await this.client.execute(`SELECT filter, ids, bits FROM ${this.keyspace}.${SEEN} WHERE topic = ? AND partition = ?`, params, { prepare: true });
+    const seen = filters.rows.map((row) => {
+      const bits = row.get('bits') as Buffer;
+      return { index: Number(row.get('filter')), ids: Number(row.get('ids')), bits: new Uint8Array(bits.buffer, bits.byteOffset, bits.byteLength) };
+    });
+    return { through: BigInt(rows[0].get('through') as bigint), seen };
+  }
+
   private ensureSchema(): Promise<void> {
     this.schema ??= (async () => {
       await ensureKeyspace(this.client, this.keyspace, this.replicationFactor);
       await this.client.execute(
         `CREATE TABLE IF NOT EXISTS ${this.keyspace}.${TABLE} (topic text, conversation_id text, last_offset bigint, snapshot text, PRIMARY KEY ((topic, conversation_id)))`,
+      );
+      await this.client.execute(`CREATE TABLE IF NOT EXISTS ${this.keyspace}.${CHECKPOINTS} (topic text, partition int, through bigint, PRIMARY KEY ((topic, partition)))`);
+      await this.client.execute(
+        `CREATE TABLE IF NOT EXISTS ${this.keyspace}.${SEEN} (topic text, partition int, filter int, ids int, bits blob, PRIMARY KEY ((topic, partition), filter))`,
       );
     })().catch((err: unknown) => {
       this.schema = undefined;

@@ -15,4 +15,4 @@ export { TimelineReader, type TimelineMessage, type TimelinePage, type TimelineP
 export { ConversationReader, type ConversationRecord, type MemberRecord, type InboxRecord, type InboxPage, type InboxPosition } from './conversation.reader';
 export { ServingVersions, type Versions } from './serving-versions';
 export { TimelineLiveWriter, type TimelineRow } from './timeline.live-writer';
-export { CassandraConversationSnapshots, type StoredSnapshot } from './conversation-snapshot.store';
+export { CassandraConversationSnapshots, type PartitionCheckpoint, type StoredSnapshot } from './conversation-snapshot.store';

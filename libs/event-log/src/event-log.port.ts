@@ -153,8 +153,8 @@ export interface PartitionOwnership {
    * could append.
    */
   openAppender(partition: number): Promise<PartitionAppender>;
-  /** Reads an owned partition again from its start (through `events`, then `caughtUp`). */
-  reread(partition: number): Promise<void>;
+  /** Reads an owned partition again from `from` (default: its start) to its end (through `events`, then `caughtUp`). */
+  reread(partition: number, from?: bigint): Promise<void>;
   /** Each partition's owner, by the address it published, as the group knows it now. */
   owners(): Promise<ReadonlyMap<number, string>>;
   /** Leaves the group (its partitions go to the other members). */

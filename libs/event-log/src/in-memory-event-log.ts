@@ -92,9 +92,11 @@ export class InMemoryEventLog implements GroupAwareEventLog {
   async own(options: OwnershipOptions, handler: OwnershipHandler): Promise<PartitionOwnership> {
     queueMicrotask(() => handler.assigned(this.partitions.map((_, partition) => partition)));
     return {
-      reread: async (partition) => {
+      reread: async (partition, from = 0n) => {
         const records = this.partitions[partition];
-        const events = records.map((r, offset) => ({ ...decodeEvent(r.bytes), position: { partition, offset: String(offset) } }));
+        const events = records
+          .map((r, offset) => ({ ...decodeEvent(r.bytes), position: { partition, offset: String(offset) } }))
+          .filter((e) => BigInt(e.position.offset) >= from);
         await handler.events({ partition, events, highWatermark: String(records.length), nextOffset: String(records.length) });
         handler.caughtUp(partition, BigInt(records.length));
       },

@@ -135,16 +135,17 @@ export class KafkaPartitionOwnership implements PartitionOwnership {
     return this.assigned.has(partition) && Date.now() - this.confirmedAt < SESSION_TIMEOUT_MS - LEASE_MARGIN_MS;
   }
 
-  async reread(partition: number): Promise<void> {
+  async reread(partition: number, from = 0n): Promise<void> {
     if (this.stopped) throw new Error('the ownership was stopped'); // kafkajs's admin would reconnect
     const offsets = await this.admin.fetchTopicOffsets(this.topic);
     const { low, high } = offsets.find((o) => o.partition === partition)!;
-    if (BigInt(high) <= BigInt(low)) {
+    const start = BigInt(low) > from ? BigInt(low) : from;
+    if (BigInt(high) <= start) {
       this.handler.caughtUp(partition, BigInt(high));
       return;
     }
-    this.rereads.set(partition, { start: low, end: BigInt(high), started: false });
-    this.consumer.seek({ topic: this.topic, partition, offset: low });
+    this.rereads.set(partition, { start: String(start), end: BigInt(high), started: false });
+    this.consumer.seek({ topic: this.topic, partition, offset: String(start) });
     this.consumer.resume([{ topic: this.topic, partitions: [partition] }]);
   }
 

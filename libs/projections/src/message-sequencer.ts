@@ -112,9 +112,18 @@ export class BloomFilter {
   private readonly hashes = 10;
 
   /** Sized for `capacity` strings at a 0.1% false-positive rate (14.4 bits each). */
-  constructor(capacity: number) {
+  constructor(capacity: number, bits?: Uint8Array) {
     this.size = Math.max(64, Math.ceil(Math.max(1, capacity) * 14.4));
     this.bits = new Uint32Array(Math.ceil(this.size / 32));
+    if (bits) {
+      if (bits.byteLength !== this.bits.byteLength) throw new Error(`a Bloom filter of capacity ${capacity} has ${this.bits.byteLength} bytes, not ${bits.byteLength}`);
+      new Uint8Array(this.bits.buffer).set(bits);
+    }
+  }
+
+  /** Its bits, to store (a copy); `new BloomFilter(capacity, bytes)` gives the filter back. */
+  toBytes(): Uint8Array {
+    return new Uint8Array(this.bits.buffer.slice(0));
   }
 
   add(value: string): void {

@@ -33,6 +33,7 @@ export class HealthController {
           status: this.writers.isReady ? 'up' : 'down',
           partitions: this.writers.partitions,
           conversations: this.writers.conversationCount,
+          checkpointed: this.writers.isCheckpointed,
         },
       }),
     ]);

@@ -15,7 +15,7 @@ import { FencedError, type EventBatch, type NewEvent, type PartitionAppender } f
 import { UnavailableError } from '../grpc/grpc-errors';
 import type { AppendedEvent } from '../live/live-lane';
 import type { OlderMessages } from '../read-model/older-messages';
-import type { ConversationSnapshots } from '../snapshots/conversation-snapshots';
+import type { ConversationSnapshots, PartitionCheckpoint } from '../snapshots/conversation-snapshots';
 import { SeenIds } from './seen-ids';
 
 export interface Decision {
@@ -123,6 +123,21 @@ export class PartitionWriter {
   private chunkWaiters: Array<() => void> = [];
   /** Bumped whenever the state is forgotten: work begun on an earlier state must not touch the new one. */
   private generation = 0;
+  /** Conversations changed since the last checkpoint. */
+  private dirty = new Set<string>();
+  /** Every event before it is acknowledged (and in the state). */
+  private acked = 0n;
+  /** Where the last checkpoint saved stood (-1: none yet). */
+  private checkpointedThrough = -1n;
+  /** The filters of `seen` from this one on changed since the last checkpoint. */
+  private seenSavedFrom = 0;
+  private checkpointing = false;
+  /** Read from a checkpoint: any conversation not in memory may have a snapshot. */
+  private readFrom?: bigint;
+  /** The checkpoint read from lacked a conversation's snapshot: read the whole partition instead. */
+  private checkpointBroken = false;
+  private ignoreCheckpoints = false;
+  private inFlightBatch: readonly Pending[] = [];
   private phase: Phase = 'reading';
   private readyWaiters: Array<{ resolve: () => void; reject: (err: unknown) => void }> = [];
   private queued: Pending[] = [];
@@ -150,19 +165,26 @@ export class PartitionWriter {
     return this.phase === 'ready';
   }
 
+  /** Whether its last checkpoint holds everything it has decided or read (nothing changed since). */
+  get isCheckpointed(): boolean {
+    return this.phase === 'ready' && this.acked <= this.checkpointedThrough && this.dirty.size === 0 && this.unsaved.size === 0;
+  }
+
   /** Events read back from the log while (re)reading the partition; the next batch waits for the returned promise. */
   async apply(batch: EventBatch): Promise<void> {
     if (this.phase !== 'reading') return;
     const generation = this.generation;
+    const restored = await this.restoreAllWhileReading(batch, generation);
+    if (generation !== this.generation || this.phase !== 'reading') return;
     for (const { conversationId, event, position } of batch.events) {
       const offset = BigInt(position.offset);
       let before = this.states.get(conversationId);
-      if (before === undefined && this.mayHaveEvicted(conversationId)) {
-        const restored = await this.restoreWhileReading(conversationId, generation);
-        if (generation !== this.generation || this.phase !== 'reading') return;
-        // A snapshot from after this event (an earlier writer's): it holds the events up to its own.
-        if (restored && restored.lastOffset >= offset) this.skipThrough.set(conversationId, restored.lastOffset);
-        before = this.hold(conversationId, restored);
+      if (before === undefined && restored.has(conversationId)) {
+        const held = restored.get(conversationId)!;
+        // A snapshot holds the conversation's events up to its offset (maybe past this one: an earlier writer's).
+        if (held) this.skipThrough.set(conversationId, held.lastOffset);
+        else if (this.readFrom !== undefined && event.type !== 'ConversationCreated') this.checkpointBroken = true;
+        before = this.hold(conversationId, held);
       }
       if (event.type === 'MessageSent') this.seen.add(event.data.messageId);
       if ((this.skipThrough.get(conversationId) ?? -1n) >= offset) {
@@ -192,6 +214,7 @@ export class PartitionWriter {
     this.states.delete(conversationId);
     this.states.set(conversationId, state);
     this.lastOffsets.set(conversationId, lastOffset);
+    this.dirty.add(conversationId);
   }
 
   /**
@@ -203,6 +226,25 @@ export class PartitionWriter {
     this.announcer?.interrupted(this.partition);
     this.announceFrom = offset ?? undefined;
     this.unannounced = [];
+  }
+
+  /** Whether the partition is to be read from its checkpoint (not after one turned out incomplete). */
+  get readsFromCheckpoints(): boolean {
+    return this.retention !== undefined && !this.ignoreCheckpoints;
+  }
+
+  /**
+   * Before the partition is read: the checkpoint it is read from (its message-id filters taken
+   * over), or null to read it from its start. Returns the offset to read from.
+   */
+  readFromCheckpoint(checkpoint: PartitionCheckpoint | null): bigint {
+    if (!checkpoint || !this.readsFromCheckpoints) return 0n;
+    this.readFrom = checkpoint.through;
+    this.seen = SeenIds.from(checkpoint.seen);
+    this.seenSavedFrom = Math.max(0, this.seen.filterCount - 1);
+    this.checkpointedThrough = checkpoint.through;
+    // What the previous writer may not have announced is read too (its events skipped: in the snapshots).
+    return this.announceFrom !== undefined && this.announceFrom < checkpoint.through ? this.announceFrom : checkpoint.through;
   }
 
   /**
@@ -220,8 +262,15 @@ export class PartitionWriter {
   caughtUp(nextOffset: bigint): void {
     if (this.phase !== 'reading' || !this.appender) return;
     this.nextOffset = nextOffset;
+    this.acked = nextOffset;
     this.phase = 'ready';
     this.skipThrough.clear();
+    if (this.checkpointBroken) {
+      this.ignoreCheckpoints = true;
+      this.startOver(`the checkpoint at offset ${String(this.readFrom)} lacks a conversation's snapshot: reading the whole partition`);
+      return;
+    }
+    this.ignoreCheckpoints = false;
     if (this.unannounced.length > 0) this.announcer?.appended(this.partition, this.unannounced);
     this.unannounced = [];
     this.announceFrom = undefined;
@@ -297,7 +346,45 @@ export class PartitionWriter {
   }
 
   private mayHaveEvicted(conversationId: string): boolean {
-    return this.retention !== undefined && this.evicted.mayHave(conversationId);
+    return this.retention !== undefined && (this.readFrom !== undefined || this.evicted.mayHave(conversationId));
+  }
+
+  /**
+   * Saves a checkpoint (docs/adr/0016) when anything changed since the last: the acknowledged
+   * state of every conversation changed since then (a conversation with a decision in flight:
+   * its state before that decision), the message-id filters, then the offset through which all
+   * of that holds. Does nothing while dropped conversations wait for their snapshots.
+   */
+  async checkpoint(): Promise<void> {
+    const snapshots = this.retention?.snapshots;
+    if (!snapshots || this.phase !== 'ready' || this.checkpointing || this.unsaved.size > 0) return;
+    if (this.dirty.size === 0 && this.acked === this.checkpointedThrough) return;
+    const { generation, acked: through } = this;
+    const undecided = new Map<string, ConversationState>();
+    for (const pending of [...this.inFlightBatch, ...this.queued]) if (!undecided.has(pending.conversationId)) undecided.set(pending.conversationId, pending.decision.before);
+    const dirty = this.dirty;
+    this.dirty = new Set(undecided.keys()); // their newest state is not in this checkpoint
+    const saves: Array<[string, CreatedConversation]> = [];
+    for (const id of dirty) {
+      const state = undecided.get(id) ?? this.states.get(id);
+      if (state?.status === 'CREATED') saves.push([id, state]);
+    }
+    this.checkpointing = true;
+    try {
+      for (let i = 0; i < saves.length; i += SAVE_CHUNK) {
+        await Promise.all(saves.slice(i, i + SAVE_CHUNK).map(([id, state]) => snapshots.save(id, { snapshot: snapshotOf(state), lastOffset: through - 1n })));
+      }
+      const filterCount = this.seen.filterCount;
+      await snapshots.saveCheckpoint(this.partition, { through, seen: this.seen.filtersFrom(this.seenSavedFrom) });
+      if (generation !== this.generation) return;
+      this.seenSavedFrom = Math.max(0, filterCount - 1);
+      this.checkpointedThrough = through;
+    } catch (err) {
+      if (generation === this.generation) for (const id of dirty) this.dirty.add(id);
+      this.retention?.failed?.(`saving a checkpoint of partition ${this.partition}`, err);
+    } finally {
+      this.checkpointing = false;
+    }
   }
 
   /** A dropped conversation's state: from memory while its snapshot is being saved, else from the snapshot. */
@@ -315,6 +402,20 @@ export class PartitionWriter {
       this.loading.set(conversationId, loading);
     }
     return loading;
+  }
+
+  /** The states of the batch's conversations that may have snapshots, restored at once (SAVE_CHUNK at a time). */
+  private async restoreAllWhileReading(batch: EventBatch, generation: number): Promise<Map<string, Held | null>> {
+    const missing = new Set<string>();
+    for (const { conversationId } of batch.events) if (!this.states.has(conversationId) && this.mayHaveEvicted(conversationId)) missing.add(conversationId);
+    const restored = new Map<string, Held | null>();
+    const ids = [...missing];
+    for (let i = 0; i < ids.length && generation === this.generation; i += SAVE_CHUNK) {
+      const chunk = ids.slice(i, i + SAVE_CHUNK);
+      const states = await Promise.all(chunk.map((id) => this.restoreWhileReading(id, generation)));
+      chunk.forEach((id, j) => restored.set(id, states[j]));
+    }
+    return restored;
   }
 
   /** Reading cannot go on without the state: its snapshot is read until it is (or the state is forgotten meanwhile). */
@@ -370,6 +471,7 @@ export class PartitionWriter {
       const lastOffset = this.lastOffsets.get(conversationId)!;
       this.states.delete(conversationId);
       this.lastOffsets.delete(conversationId);
+      this.dirty.delete(conversationId); // its snapshot is saved now
       if (state.status !== 'CREATED') continue;
       this.evicted.add(conversationId);
       this.unsaved.set(conversationId, { state, lastOffset });
@@ -409,6 +511,10 @@ export class PartitionWriter {
   /** Forgets every conversation's state (the log, read again, is the truth). */
   private forget(): void {
     this.generation++;
+    this.dirty = new Set();
+    this.readFrom = undefined;
+    this.checkpointBroken = false;
+    this.inFlightBatch = [];
     this.states = new Map();
     this.lastOffsets = new Map();
     this.unsaved = new Map();
@@ -430,6 +536,7 @@ export class PartitionWriter {
     while (this.queued.length > 0 && this.phase === 'ready') {
       const appender = this.appender!;
       const batch = this.queued.splice(0);
+      this.inFlightBatch = batch;
       const events = batch.flatMap((p) => p.events);
       const expected = batch.flatMap((p) => p.decision.positions);
       // Decisions from now on go in the next append, after this one's commit marker.
@@ -445,6 +552,8 @@ export class PartitionWriter {
           this.startOver(`an append landed at offset ${positions[where].offset} instead of ${expected[where].offset}`);
           return;
         }
+        if (positions.length > 0) this.acked = BigInt(positions.at(-1)!.offset) + 1n;
+        this.inFlightBatch = [];
         for (const pending of batch) pending.resolve(pending.decision);
         this.evictBeyondLimit();
       } catch (err) {

@@ -2,7 +2,7 @@ import { ConversationNotFoundError, findMessage, messageIdFor, RECENT_MESSAGES, 
 import { InMemoryEventLog, readToEnd, type PartitionAppender } from '@parley/event-log';
 import { UnavailableError } from '../grpc/grpc-errors';
 import type { AppendedEvent } from '../live/live-lane';
-import type { ConversationSnapshots, StoredSnapshot } from '../snapshots/conversation-snapshots';
+import type { ConversationSnapshots, PartitionCheckpoint, StoredSnapshot } from '../snapshots/conversation-snapshots';
 import { PartitionWriter } from './partition-writer';
 
 const GROUP = 'g_01jnfx3c9m8q2v7k4x6b5n1t0r';
@@ -313,6 +313,21 @@ class MemorySnapshots implements ConversationSnapshots {
     if (this.down) throw new Error('snapshots unreachable');
     return this.stored.get(conversationId) ?? null;
   }
+
+  readonly checkpoints = new Map<number, { through: bigint; seen: Map<number, PartitionCheckpoint['seen'][number]> }>();
+
+  async saveCheckpoint(partition: number, { through, seen }: PartitionCheckpoint): Promise<void> {
+    if (this.down) throw new Error('snapshots unreachable');
+    const old = this.checkpoints.get(partition) ?? { through: -1n, seen: new Map() };
+    if (old.through > through) return;
+    for (const filter of seen) old.seen.set(filter.index, { ...filter, bits: filter.bits.slice() });
+    this.checkpoints.set(partition, { through, seen: old.seen });
+  }
+
+  async loadCheckpoint(partition: number): Promise<PartitionCheckpoint | null> {
+    const checkpoint = this.checkpoints.get(partition);
+    return checkpoint ? { through: checkpoint.through, seen: [...checkpoint.seen.values()] } : null;
+  }
 }
 
 describe('PartitionWriter with a bounded state (docs/adr/0016)', () => {
@@ -488,5 +503,87 @@ describe('PartitionWriter with a bounded state (docs/adr/0016)', () => {
     const next = await writer.decide(send('after', 'alice', group(0)), meta('alice'), 1000);
     expect(next.events).toMatchObject([{ type: 'MessageSent', data: { seq: 2 } }]); // not 3: the old message counted once
   });
-});
 
+  describe('checkpoints', () => {
+    /** Opens the partition as PartitionWriters does: from its checkpoint when it has one. Returns the offset read from. */
+    async function openFromCheckpoint(writer: PartitionWriter, log: ControlledLog, snapshots: MemorySnapshots): Promise<bigint> {
+      writer.opened(log.openAppender(0));
+      writer.announceAgainFrom(null);
+      const from = writer.readFromCheckpoint(writer.readsFromCheckpoints ? await snapshots.loadCheckpoint(0) : null);
+      for (const event of await readToEnd(log)) {
+        if (BigInt(event.position.offset) >= from) await writer.apply({ partition: 0, events: [event], highWatermark: '0', nextOffset: '0' });
+      }
+      writer.caughtUp(BigInt((await log.endOffsets()).get(0)!));
+      return from;
+    }
+
+    async function history(log: ControlledLog, snapshots: MemorySnapshots) {
+      const first = bounded(log, snapshots);
+      await open(first, log);
+      for (let n = 0; n < 3 * LIMIT; n++) {
+        await first.decide(create(group(n)), meta('alice'), 1000);
+        await first.decide(send(`m${n}`, 'bob', group(n)), meta('bob'), 1000);
+      }
+      await until(() => snapshots.stored.size >= 2 * LIMIT);
+      await first.checkpoint();
+      const through = snapshots.checkpoints.get(0)!.through;
+      await first.decide(send('after', 'alice', group(0)), meta('alice'), 1000); // after the checkpoint
+      await first.decide(create(group(999)), meta('alice'), 1000);
+      first.revoke();
+      return through;
+    }
+
+    it('lets a new writer read only the log after the checkpoint and decide as one that read it all', async () => {
+      const log = new ControlledLog(1);
+      const snapshots = new MemorySnapshots();
+      const through = await history(log, snapshots);
+      expect(through).toBe(BigInt(3 * LIMIT * 4)); // every event of the 30 conversations (3 created, 1 message each)
+
+      const writer = bounded(log, snapshots);
+      expect(await openFromCheckpoint(writer, log, snapshots)).toBe(through);
+      expect((await writer.decide(send('next', 'bob', group(0)), meta('bob'), 1000)).events).toMatchObject([{ data: { seq: 3 } }]);
+      expect((await writer.decide(send('next', 'bob', group(LIMIT + 5)), meta('bob'), 1000)).events).toMatchObject([{ data: { seq: 2 } }]);
+      const retry = await writer.decide(send('m7', 'bob', group(7)), meta('bob'), 1000); // sent before the checkpoint
+      expect(retry.events).toEqual([]);
+      expect(retry.message).toMatchObject({ body: 'body m7' });
+      expect(await membership(writer, group(999), 'bob')).toBe(NOW);
+      await expect(writer.decide(create(group(999)), meta('alice'), 1000)).rejects.toThrow(/already used/);
+      expect((await readToEnd(log)).filter((e) => e.event.type === 'MessageSent')).toHaveLength(3 * LIMIT + 3);
+    });
+
+    it('saves the state before a decision whose append is in flight, and that decision at the next checkpoint', async () => {
+      const log = new ControlledLog(1);
+      const snapshots = new MemorySnapshots();
+      const writer = bounded(log, snapshots);
+      await open(writer, log);
+      await writer.decide(create(group(0)), meta('alice'), 1000);
+      log.hold();
+      const sending = writer.decide(send('m0', 'alice', group(0)), meta('alice'), 1000);
+      await until(() => log.requests.length === 2);
+      await writer.checkpoint();
+      expect(snapshots.stored.get(group(0))).toMatchObject({ snapshot: { messageCount: 0 }, lastOffset: 2n });
+      expect(snapshots.checkpoints.get(0)!.through).toBe(3n);
+      log.release();
+      await sending;
+      await writer.checkpoint();
+      expect(snapshots.stored.get(group(0))).toMatchObject({ snapshot: { messageCount: 1 }, lastOffset: 3n });
+      expect(snapshots.checkpoints.get(0)!.through).toBe(4n);
+    });
+
+    it('reads the whole partition when the checkpoint lacks a snapshot it needs', async () => {
+      const log = new ControlledLog(1);
+      const snapshots = new MemorySnapshots();
+      await history(log, snapshots);
+      snapshots.stored.delete(group(0));
+
+      const rereads: bigint[] = [];
+      const writer: PartitionWriter = new PartitionWriter(0, { reopen: () => void openFromCheckpoint(writer, log, snapshots).then((from) => rereads.push(from)) }, undefined, undefined, {
+        snapshots,
+        maxConversations: LIMIT,
+      });
+      rereads.push(await openFromCheckpoint(writer, log, snapshots));
+      expect((await writer.decide(send('next', 'bob', group(0)), meta('bob'), 1000)).events).toMatchObject([{ data: { seq: 3 } }]);
+      expect(rereads).toEqual([BigInt(3 * LIMIT * 4), 0n]);
+    });
+  });
+});

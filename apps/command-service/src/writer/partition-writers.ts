@@ -6,12 +6,14 @@ import { CommandServiceConfig } from '../command-service.config';
 import { UnavailableError } from '../grpc/grpc-errors';
 import { LIVE_LANE, type LiveLane } from '../live/live-lane';
 import { OLDER_MESSAGES, type OlderMessages } from '../read-model/older-messages';
-import { CONVERSATION_SNAPSHOTS, type ConversationSnapshots } from '../snapshots/conversation-snapshots';
+import { CONVERSATION_SNAPSHOTS, type ConversationSnapshots, type PartitionCheckpoint } from '../snapshots/conversation-snapshots';
 import { PartitionWriter, type CommandMetadata, type Decision, type Retention } from './partition-writer';
 
 const ownedPartitions = new Gauge({ name: 'parley_command_owned_partitions', help: 'Partitions of the events topic this instance writes' });
 
 const ANNOUNCED_THROUGH_TIMEOUT_MS = 1_000;
+/** A checkpoint not read within this is not waited for: the partition is read from its start. */
+const CHECKPOINT_READ_TIMEOUT_MS = 3_000;
 
 /** Where a command goes: decided here, or sent to the instance that owns its partition. */
 export type Route = { readonly local: true } | { readonly local: false; readonly owner: string };
@@ -35,6 +37,7 @@ export class PartitionWriters implements OnApplicationBootstrap, OnApplicationSh
   private assignedOnce = false;
   /** Set at shutdown: a retry scheduled before must not reconnect anything. */
   private stopped = false;
+  private checkpoints?: NodeJS.Timeout;
 
   constructor(
     @Inject(EVENT_LOG) private readonly log: EventLog,
@@ -62,6 +65,10 @@ export class PartitionWriters implements OnApplicationBootstrap, OnApplicationSh
     );
     await this.ownership;
     await firstAssignment;
+    this.checkpoints = setInterval(() => {
+      for (const writer of this.writers.values()) void writer.checkpoint();
+    }, this.config.checkpointIntervalMs);
+    this.checkpoints.unref();
     const started = Date.now();
     if (!this.isReady) await new Promise<void>((resolve) => this.readyWaiters.push(resolve));
     this.logger.log(`Writing partitions [${[...this.writers.keys()].join(', ')}]: ${this.conversationCount} conversations read in ${Date.now() - started} ms`);
@@ -69,6 +76,7 @@ export class PartitionWriters implements OnApplicationBootstrap, OnApplicationSh
 
   async onApplicationShutdown(): Promise<void> {
     this.stopped = true;
+    clearInterval(this.checkpoints);
     await Promise.all([...this.writers.values()].map((writer) => this.close(writer.revoke())));
     await (await this.ownership)?.stop();
     await this.lane.stop();
@@ -80,6 +88,11 @@ export class PartitionWriters implements OnApplicationBootstrap, OnApplicationSh
    */
   get isReady(): boolean {
     return this.assignedOnce && [...this.writers.values()].every((w) => w.isReady);
+  }
+
+  /** Whether every partition's last checkpoint holds all it has (docs/adr/0016). */
+  get isCheckpointed(): boolean {
+    return [...this.writers.values()].every((w) => w.isCheckpointed);
   }
 
   get conversationCount(): number {
@@ -119,11 +132,26 @@ export class PartitionWriters implements OnApplicationBootstrap, OnApplicationSh
       await this.close(accepted ? replaced : appender); // not accepted: revoked meanwhile
       if (!accepted) return;
       writer.announceAgainFrom(await this.announcedThrough(partition));
-      await ownership.reread(partition);
+      const from = writer.readFromCheckpoint(writer.readsFromCheckpoints ? await this.checkpointOf(partition) : null);
+      await ownership.reread(partition, from);
     } catch (err) {
       if (this.stopped) return;
       this.logger.error(`Opening partition ${partition} failed: ${String(err)}; trying again`);
       setTimeout(() => void this.open(partition, this.writers.get(partition) === writer ? writer : undefined), 1_000).unref();
+    }
+  }
+
+  /** The partition's last checkpoint (docs/adr/0016); none (a read from the start) if Cassandra does not say in time. */
+  private async checkpointOf(partition: number): Promise<PartitionCheckpoint | null> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<null>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${CHECKPOINT_READ_TIMEOUT_MS} ms`)), CHECKPOINT_READ_TIMEOUT_MS)));
+    try {
+      return await Promise.race([this.retention.snapshots.loadCheckpoint(partition), timeout]);
+    } catch (err) {
+      this.logger.warn(`Partition ${partition}: its checkpoint could not be read (${String(err)}); reading it from the start`);
+      return null;
+    } finally {
+      clearTimeout(timer);
     }
   }
 

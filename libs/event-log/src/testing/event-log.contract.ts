@@ -232,7 +232,7 @@ export function describeEventLogContract(name: string, setup: () => Promise<Even
         const appenders: PartitionAppender[] = [];
         const ownership = {
           ...joined,
-          reread: (partition: number) => joined.reread(partition),
+          reread: (partition: number, from?: bigint) => joined.reread(partition, from),
           owners: () => joined.owners(),
           openAppender: async (partition: number) => {
             const appender = await joined.openAppender(partition);
@@ -278,6 +278,22 @@ export function describeEventLogContract(name: string, setup: () => Promise<Even
           const end = BigInt((await log.endOffsets()).get(partition)!);
           expect(seen.caughtUp.get(partition)).toBe(end);
           expect(end).toBe(BigInt(positions[1].offset) + 1n + BigInt(appender.offsetsAfterAppend));
+        } finally {
+          await ownership.stop();
+        }
+      });
+
+      it('rereads a partition from a given offset to its end', async () => {
+        const conversation = 'g_contractrereadfrom00000000';
+        const { ownership, seen } = await member(`contract-reread-from-${Date.now()}`, '127.0.0.1:4');
+        try {
+          const partition = log.partitionFor(conversation);
+          await waitFor('an assignment', () => seen.assigned.length > 0);
+          const appender = await ownership.openAppender(partition);
+          const positions = await appender.append([messageSent(conversation, 'f1'), messageSent(conversation, 'f2'), messageSent(conversation, 'f3')]);
+          await ownership.reread(partition, BigInt(positions[1].offset));
+          await waitFor('the partition to be read', () => seen.caughtUp.has(partition), { timeoutMs: 15_000 });
+          expect(bodies(seen.events, conversation)).toEqual(['f2', 'f3']);
         } finally {
           await ownership.stop();
         }
