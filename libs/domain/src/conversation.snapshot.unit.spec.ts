@@ -20,8 +20,16 @@ describe('conversation snapshots', () => {
     expect(restored).toMatchObject({ conversationId: original.conversationId, kind: 'GROUP', createdBy: ALICE, messageCount: 2, lastMessagePosition: offset(5) });
   });
 
-  it('hold no message: every earlier one counts as evicted through the last, so a retry is looked up in the read model', () => {
-    const restored = restoreConversation(snapshotOf(replay(history())));
+  it("keep the state's window of latest messages: a retry of one is answered from the restored state", () => {
+    const original = replay(history());
+    const restored = restoreConversation(JSON.parse(JSON.stringify(snapshotOf(original))));
+    expect([...restored.messages.values()]).toEqual([...original.messages.values()]);
+    expect(restored.messages.hasEvicted).toBe(false);
+    expect(decide(sendMessage(BOB, 'hi', { clientMessageId: 'b-1' }), restored)).toEqual([]);
+  });
+
+  it('written without messages (an earlier format) hold none: every message counts as evicted through the last, for the read model to find', () => {
+    const restored = restoreConversation({ ...snapshotOf(replay(history())), messages: undefined });
     expect(restored.messages.size).toBe(0);
     expect(restored.messages.hasEvicted).toBe(true);
     expect(restored.messages.evictedThrough).toEqual(offset(5));
@@ -42,9 +50,9 @@ describe('conversation snapshots', () => {
     expect(() => decide(sendMessage(CAROL, 'not a member'), restored)).toThrow();
   });
 
-  it('leave a read marker on an older message for the read model to number', () => {
+  it('without messages, leave a read marker for the read model to number', () => {
     const original = replay(history());
-    const [moved] = decide(markRead(BOB, offset(5)), restoreConversation(snapshotOf(original)));
+    const [moved] = decide(markRead(BOB, offset(5)), restoreConversation({ ...snapshotOf(original), messages: undefined }));
     expect(moved).toMatchObject({ type: 'ReadMarkerMoved', data: { upTo: offset(5) } });
     expect(moved.type === 'ReadMarkerMoved' && moved.data.upToSeq).toBeUndefined();
     expect(decide(markRead(BOB, offset(5)), original)).toMatchObject([{ data: { upToSeq: 2 } }]);

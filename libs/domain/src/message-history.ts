@@ -41,6 +41,13 @@ export class MessageHistory implements ReadonlyMap<string, SentMessage> {
     return new MessageHistory(new MessageStore(0), 0, capacity, evictedThrough !== null, evictedThrough);
   }
 
+  /** A history holding `messages` (the latest, in order), as a snapshot kept them. */
+  static restored(messages: readonly SentMessage[], hasEvicted: boolean, evictedThrough: LogPosition | null, capacity = RECENT_MESSAGES): MessageHistory {
+    let history = new MessageHistory(new MessageStore(0), 0, capacity, hasEvicted, evictedThrough);
+    for (const message of messages.slice(-capacity)) history = history.with(message);
+    return history;
+  }
+
   private get start(): number {
     return Math.max(0, this.end - this.capacity);
   }
