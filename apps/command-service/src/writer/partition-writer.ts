@@ -2,7 +2,6 @@ import {
   decideConversation,
   evolveConversation,
   initialConversationState,
-  restoreConversation,
   snapshotOf,
   type ConversationCommand,
   type ConversationEvent,
@@ -15,8 +14,11 @@ import { FencedError, type EventBatch, type NewEvent, type PartitionAppender } f
 import { UnavailableError } from '../grpc/grpc-errors';
 import type { AppendedEvent } from '../live/live-lane';
 import type { OlderMessages } from '../read-model/older-messages';
-import type { ConversationSnapshots, PartitionCheckpoint } from '../snapshots/conversation-snapshots';
+import type { PartitionCheckpoint } from '../snapshots/conversation-snapshots';
+import { HeldConversations, SNAPSHOT_CHUNK, type Retention } from './held-conversations';
 import { SeenIds } from './seen-ids';
+
+export type { Retention } from './held-conversations';
 
 export interface Decision {
   /** The state before the command. */
@@ -65,27 +67,6 @@ export interface Announcer {
 /** Events read back while (re)reading a partition that a new writer announces again, at most. */
 const MAX_REANNOUNCED = 10_000;
 
-/**
- * How many conversations the writer keeps in memory, and where the others go (docs/adr/0016):
- * beyond `maxConversations`, the least recently used are saved as snapshots and dropped, and
- * restored on their next command (or event, while the partition is read).
- */
-export interface Retention {
-  readonly snapshots: ConversationSnapshots;
-  readonly maxConversations: number;
-  /** Saving or reading a snapshot failed; it is tried again (a state stays in memory until it is saved). */
-  readonly failed?: (what: string, err: unknown) => void;
-}
-
-/** A conversation's state with the offset of its last event. */
-interface Held {
-  readonly state: CreatedConversation;
-  readonly lastOffset: bigint;
-}
-
-/** Snapshots saved at once, at most. */
-const SAVE_CHUNK = 256;
-
 /** What the writer asks of whoever manages it when its state can no longer be trusted. */
 export interface WriterRecovery {
   /** Open a new appender (fencing the old one) and read the partition again. */
@@ -107,24 +88,10 @@ export interface WriterRecovery {
  * the writer decides nothing more.
  */
 export class PartitionWriter {
-  /** In least recently used order (a conversation moves to the end when it changes or is restored). */
-  private states = new Map<string, ConversationState>();
-  /** The offset of each held conversation's last event (-1: none, a conversation found not to exist). */
-  private lastOffsets = new Map<string, bigint>();
-  /** Conversations dropped from memory whose snapshot is not saved yet: still theirs to restore from. */
-  private unsaved = new Map<string, Held>();
-  /** Conversations this writer dropped from memory (maybe: a Bloom filter). */
-  private evicted = new SeenIds();
-  private loading = new Map<string, Promise<Held | null>>();
+  /** The conversations' states, for this reading of the partition (a new one when the state is forgotten). */
+  private held: HeldConversations;
   /** While reading: a conversation restored from a snapshot taken after this offset skips its events up to it. */
   private readonly skipThrough = new Map<string, bigint>();
-  private saving?: Promise<void>;
-  private savesFailing = false;
-  private chunkWaiters: Array<() => void> = [];
-  /** Bumped whenever the state is forgotten: work begun on an earlier state must not touch the new one. */
-  private generation = 0;
-  /** Conversations changed since the last checkpoint. */
-  private dirty = new Set<string>();
   /** Every event before it is acknowledged (and in the state). */
   private acked = 0n;
   /** Where the last checkpoint saved stood (-1: none yet). */
@@ -155,10 +122,12 @@ export class PartitionWriter {
     private readonly older?: OlderMessages,
     private readonly announcer?: Announcer,
     private readonly retention?: Retention,
-  ) {}
+  ) {
+    this.held = new HeldConversations(retention);
+  }
 
   get conversationCount(): number {
-    return this.states.size;
+    return this.held.size;
   }
 
   get isReady(): boolean {
@@ -167,24 +136,24 @@ export class PartitionWriter {
 
   /** Whether its last checkpoint holds everything it has decided or read (nothing changed since). */
   get isCheckpointed(): boolean {
-    return this.phase === 'ready' && this.acked <= this.checkpointedThrough && this.dirty.size === 0 && this.unsaved.size === 0;
+    return this.phase === 'ready' && this.acked <= this.checkpointedThrough && !this.held.hasChanges && this.held.allSaved;
   }
 
   /** Events read back from the log while (re)reading the partition; the next batch waits for the returned promise. */
   async apply(batch: EventBatch): Promise<void> {
     if (this.phase !== 'reading') return;
-    const generation = this.generation;
-    const restored = await this.restoreAllWhileReading(batch, generation);
-    if (generation !== this.generation || this.phase !== 'reading') return;
+    const held = this.held;
+    const restored = await held.restoreAll([...new Set(batch.events.map((e) => e.conversationId).filter((id) => held.maySave(id)))]);
+    if (held !== this.held || this.phase !== 'reading') return;
     for (const { conversationId, event, position } of batch.events) {
       const offset = BigInt(position.offset);
-      let before = this.states.get(conversationId);
+      let before = held.get(conversationId);
       if (before === undefined && restored.has(conversationId)) {
-        const held = restored.get(conversationId)!;
+        const snapshot = restored.get(conversationId)!;
         // A snapshot holds the conversation's events up to its offset (maybe past this one: an earlier writer's).
-        if (held) this.skipThrough.set(conversationId, held.lastOffset);
+        if (snapshot) this.skipThrough.set(conversationId, snapshot.lastOffset);
         else if (this.readFrom !== undefined && event.type !== 'ConversationCreated') this.checkpointBroken = true;
-        before = this.hold(conversationId, held);
+        before = held.hold(conversationId, snapshot);
       }
       if (event.type === 'MessageSent') this.seen.add(event.data.messageId);
       if ((this.skipThrough.get(conversationId) ?? -1n) >= offset) {
@@ -192,29 +161,18 @@ export class PartitionWriter {
         continue;
       }
       const state = evolveConversation(before ?? initialConversationState(), event, position);
-      this.touch(conversationId, state, offset);
+      held.set(conversationId, state, offset);
       // Numbered as the state counts (events from before messages carried their number too).
       this.unannounce(event, position, offset, state.status === 'CREATED' ? state.messageCount : undefined);
     }
-    this.evictBeyondLimit();
-    // Reading outruns saving: wait for it (unless saves are failing: then memory gives).
-    while (this.retention && this.unsaved.size > this.retention.maxConversations && this.saving && !this.savesFailing) {
-      await new Promise<void>((resolve) => this.chunkWaiters.push(resolve));
-    }
+    held.dropBeyondLimit(new Set());
+    await held.caughtUpWithSaves(); // reading outruns saving
   }
 
   private unannounce(event: ConversationEvent, position: LogPosition, offset: bigint, seq: number | undefined): void {
     if (this.announceFrom === undefined || offset < this.announceFrom) return;
     this.unannounced.push({ event, position, ...(seq === undefined ? {} : { seq }) });
     if (this.unannounced.length > MAX_REANNOUNCED) this.unannounced.splice(0, this.unannounced.length - MAX_REANNOUNCED);
-  }
-
-  /** The conversation's state changed (or came back): it is now the most recently used. */
-  private touch(conversationId: string, state: ConversationState, lastOffset: bigint): void {
-    this.states.delete(conversationId);
-    this.states.set(conversationId, state);
-    this.lastOffsets.set(conversationId, lastOffset);
-    this.dirty.add(conversationId);
   }
 
   /**
@@ -240,6 +198,7 @@ export class PartitionWriter {
   readFromCheckpoint(checkpoint: PartitionCheckpoint | null): bigint {
     if (!checkpoint || !this.readsFromCheckpoints) return 0n;
     this.readFrom = checkpoint.through;
+    this.held.readingFromCheckpoint();
     this.seen = SeenIds.from(checkpoint.seen);
     this.seenSavedFrom = Math.max(0, this.seen.filterCount - 1);
     this.checkpointedThrough = checkpoint.through;
@@ -295,22 +254,22 @@ export class PartitionWriter {
    */
   async membership(conversationId: string, userId: string, timeoutMs: number): Promise<string | null> {
     if (this.phase !== 'ready') await this.untilReady(timeoutMs);
-    if (!this.states.has(conversationId) && this.mayHaveEvicted(conversationId)) {
+    if (this.held.maySave(conversationId)) {
       await this.restoreInTime(conversationId, timeoutMs);
       return this.membership(conversationId, userId, timeoutMs);
     }
-    const state = this.states.get(conversationId);
+    const state = this.held.get(conversationId);
     return state?.status === 'CREATED' ? (state.members.get(userId)?.joinedAt ?? null) : null;
   }
 
   async decide(command: ConversationCommand, metadata: CommandMetadata, timeoutMs: number, lookedUp = false): Promise<Decision> {
     if (this.phase !== 'ready') await this.untilReady(timeoutMs);
     const { conversationId } = command.data;
-    if (!this.states.has(conversationId) && this.mayHaveEvicted(conversationId)) {
+    if (this.held.maySave(conversationId)) {
       await this.restoreInTime(conversationId, timeoutMs);
       return this.decide(command, metadata, timeoutMs, lookedUp);
     }
-    const before = this.states.get(conversationId) ?? initialConversationState();
+    const before = this.held.get(conversationId) ?? initialConversationState();
     const events = decideConversation(command, before); // a DomainError rejects the command here
     if (command.type === 'MarkRead' && command.data.upToSeq === undefined && events[0]?.type === 'ReadMarkerMoved' && events[0].data.upToSeq === undefined && this.older) {
       // The marker points further back than the state's latest messages: the read model numbers it.
@@ -333,7 +292,7 @@ export class PartitionWriter {
       after = evolveConversation(after, event, position);
       return position;
     });
-    if (events.length > 0) this.touch(conversationId, after, BigInt(positions.at(-1)!.offset));
+    if (events.length > 0) this.held.set(conversationId, after, BigInt(positions.at(-1)!.offset));
     if (sent) this.seen.add(sent.messageId);
     const message = sent && after.status === 'CREATED' ? after.messages.get(sent.messageId) : undefined;
     const decision: Decision = { before, after, events, positions, ...(message ? { message } : {}) };
@@ -345,10 +304,6 @@ export class PartitionWriter {
     });
   }
 
-  private mayHaveEvicted(conversationId: string): boolean {
-    return this.retention !== undefined && (this.readFrom !== undefined || this.evicted.mayHave(conversationId));
-  }
-
   /**
    * Saves a checkpoint (docs/adr/0016) when anything changed since the last: the acknowledged
    * state of every conversation changed since then (a conversation with a decision in flight:
@@ -357,97 +312,42 @@ export class PartitionWriter {
    */
   async checkpoint(): Promise<void> {
     const snapshots = this.retention?.snapshots;
-    if (!snapshots || this.phase !== 'ready' || this.checkpointing || this.unsaved.size > 0) return;
-    if (this.dirty.size === 0 && this.acked === this.checkpointedThrough) return;
-    const { generation, acked: through } = this;
+    if (!snapshots || this.phase !== 'ready' || this.checkpointing || !this.held.allSaved) return;
+    if (!this.held.hasChanges && this.acked === this.checkpointedThrough) return;
+    const { held, acked: through } = this;
     const undecided = new Map<string, ConversationState>();
     for (const pending of [...this.inFlightBatch, ...this.queued]) if (!undecided.has(pending.conversationId)) undecided.set(pending.conversationId, pending.decision.before);
-    const dirty = this.dirty;
-    this.dirty = new Set(undecided.keys()); // their newest state is not in this checkpoint
+    const changed = held.takeChanged(undecided);
     const saves: Array<[string, CreatedConversation]> = [];
-    for (const id of dirty) {
-      const state = undecided.get(id) ?? this.states.get(id);
-      if (state?.status === 'CREATED') saves.push([id, state]);
-    }
+    for (const [id, state] of changed) if (state?.status === 'CREATED') saves.push([id, state]);
     this.checkpointing = true;
     try {
-      for (let i = 0; i < saves.length; i += SAVE_CHUNK) {
-        await Promise.all(saves.slice(i, i + SAVE_CHUNK).map(([id, state]) => snapshots.save(id, { snapshot: snapshotOf(state), lastOffset: through - 1n })));
+      for (let i = 0; i < saves.length; i += SNAPSHOT_CHUNK) {
+        await Promise.all(saves.slice(i, i + SNAPSHOT_CHUNK).map(([id, state]) => snapshots.save(id, { snapshot: snapshotOf(state), lastOffset: through - 1n })));
       }
       const filterCount = this.seen.filterCount;
       await snapshots.saveCheckpoint(this.partition, { through, seen: this.seen.filtersFrom(this.seenSavedFrom) });
-      if (generation !== this.generation) return;
+      if (held !== this.held) return;
       this.seenSavedFrom = Math.max(0, filterCount - 1);
       this.checkpointedThrough = through;
     } catch (err) {
-      if (generation === this.generation) for (const id of dirty) this.dirty.add(id);
+      held.markChanged(changed.keys());
       this.retention?.failed?.(`saving a checkpoint of partition ${this.partition}`, err);
     } finally {
       this.checkpointing = false;
     }
   }
 
-  /** A dropped conversation's state: from memory while its snapshot is being saved, else from the snapshot. */
-  private restore(conversationId: string): Promise<Held | null> {
-    const unsaved = this.unsaved.get(conversationId);
-    if (unsaved) {
-      this.unsaved.delete(conversationId);
-      return Promise.resolve(unsaved);
-    }
-    let loading = this.loading.get(conversationId);
-    if (!loading) {
-      loading = this.retention!.snapshots.load(conversationId)
-        .then((stored) => (stored ? { state: restoreConversation(stored.snapshot), lastOffset: stored.lastOffset } : null))
-        .finally(() => this.loading.delete(conversationId));
-      this.loading.set(conversationId, loading);
-    }
-    return loading;
-  }
-
-  /** The states of the batch's conversations that may have snapshots, restored at once (SAVE_CHUNK at a time). */
-  private async restoreAllWhileReading(batch: EventBatch, generation: number): Promise<Map<string, Held | null>> {
-    const missing = new Set<string>();
-    for (const { conversationId } of batch.events) if (!this.states.has(conversationId) && this.mayHaveEvicted(conversationId)) missing.add(conversationId);
-    const restored = new Map<string, Held | null>();
-    const ids = [...missing];
-    for (let i = 0; i < ids.length && generation === this.generation; i += SAVE_CHUNK) {
-      const chunk = ids.slice(i, i + SAVE_CHUNK);
-      const states = await Promise.all(chunk.map((id) => this.restoreWhileReading(id, generation)));
-      chunk.forEach((id, j) => restored.set(id, states[j]));
-    }
-    return restored;
-  }
-
-  /** Reading cannot go on without the state: its snapshot is read until it is (or the state is forgotten meanwhile). */
-  private async restoreWhileReading(conversationId: string, generation: number): Promise<Held | null> {
-    for (let failures = 0; ; failures++) {
-      try {
-        return await this.restore(conversationId);
-      } catch (err) {
-        this.retention?.failed?.(`reading the snapshot of conversation ${conversationId}`, err);
-        await new Promise((resolve) => setTimeout(resolve, Math.min(30_000, 500 * 2 ** failures)));
-        if (generation !== this.generation) return null;
-      }
-    }
-  }
-
-  /** Holds a restored state as the most recently used (none: the conversation does not exist). */
-  private hold(conversationId: string, restored: Held | null): ConversationState {
-    const state = restored?.state ?? initialConversationState();
-    this.touch(conversationId, state, restored?.lastOffset ?? -1n);
-    return state;
-  }
-
   /** Restores a dropped conversation before deciding on it; UNAVAILABLE when its snapshot cannot be read in time. */
   private async restoreInTime(conversationId: string, timeoutMs: number): Promise<void> {
-    const generation = this.generation;
+    const held = this.held;
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
     });
     try {
-      const restored = await Promise.race([this.restore(conversationId), late]);
-      if (generation === this.generation && !this.states.has(conversationId)) this.hold(conversationId, restored);
+      const restored = await Promise.race([held.restore(conversationId), late]);
+      if (held === this.held && !held.has(conversationId)) held.hold(conversationId, restored);
     } catch (err) {
       throw new UnavailableError(`could not restore conversation ${conversationId} from its snapshot (${(err as Error).message}); retry`);
     } finally {
@@ -455,72 +355,14 @@ export class PartitionWriter {
     }
   }
 
-  /**
-   * Beyond the limit, drops the least recently used conversations (to 90% of it, so that this
-   * happens in batches) whose every event is acknowledged: their snapshots are saved, and until
-   * then they stay restorable from memory.
-   */
-  private evictBeyondLimit(): void {
-    const limit = this.retention?.maxConversations;
-    if (limit === undefined || this.states.size <= limit) return;
-    const keep = Math.floor(limit * 0.9);
-    const undecided = new Set(this.queued.map((p) => p.conversationId));
-    for (const [conversationId, state] of this.states) {
-      if (this.states.size <= keep) break;
-      if (undecided.has(conversationId)) continue;
-      const lastOffset = this.lastOffsets.get(conversationId)!;
-      this.states.delete(conversationId);
-      this.lastOffsets.delete(conversationId);
-      this.dirty.delete(conversationId); // its snapshot is saved now
-      if (state.status !== 'CREATED') continue;
-      this.evicted.add(conversationId);
-      this.unsaved.set(conversationId, { state, lastOffset });
-    }
-    this.saveEvicted();
-  }
-
-  /** Saves the snapshots of dropped conversations, a chunk at a time, retrying failures with backoff. */
-  private saveEvicted(): void {
-    if (this.saving || this.unsaved.size === 0 || !this.retention) return;
-    const { snapshots, failed } = this.retention;
-    const generation = this.generation;
-    this.saving = (async () => {
-      let failures = 0;
-      while (this.unsaved.size > 0 && generation === this.generation) {
-        const chunk: Array<[string, Held]> = [];
-        for (const entry of this.unsaved) if (chunk.push(entry) >= SAVE_CHUNK) break;
-        try {
-          await Promise.all(chunk.map(([id, { state, lastOffset }]) => snapshots.save(id, { snapshot: snapshotOf(state), lastOffset })));
-          for (const [id, held] of chunk) if (this.unsaved.get(id) === held) this.unsaved.delete(id);
-          failures = 0;
-          this.savesFailing = false;
-        } catch (err) {
-          this.savesFailing = true;
-          failed?.('saving snapshots of conversations dropped from memory', err);
-          await new Promise((resolve) => setTimeout(resolve, Math.min(30_000, 500 * 2 ** failures++)));
-        } finally {
-          for (const wake of this.chunkWaiters.splice(0)) wake();
-        }
-      }
-    })().finally(() => {
-      this.saving = undefined;
-      if (generation !== this.generation) this.saveEvicted(); // what a newer state dropped meanwhile
-    });
-  }
-
   /** Forgets every conversation's state (the log, read again, is the truth). */
   private forget(): void {
-    this.generation++;
-    this.dirty = new Set();
+    this.held.retire();
+    this.held = new HeldConversations(this.retention);
     this.readFrom = undefined;
     this.checkpointBroken = false;
     this.inFlightBatch = [];
-    this.states = new Map();
-    this.lastOffsets = new Map();
-    this.unsaved = new Map();
-    this.evicted = new SeenIds();
     this.skipThrough.clear();
-    for (const wake of this.chunkWaiters.splice(0)) wake();
   }
 
   /** What the read model knows of older messages; UNAVAILABLE when it cannot say in time. */
@@ -555,7 +397,7 @@ export class PartitionWriter {
         if (positions.length > 0) this.acked = BigInt(positions.at(-1)!.offset) + 1n;
         this.inFlightBatch = [];
         for (const pending of batch) pending.resolve(pending.decision);
-        this.evictBeyondLimit();
+        this.held.dropBeyondLimit(new Set(this.queued.map((p) => p.conversationId)));
       } catch (err) {
         if (err instanceof FencedError) return this.fenced(batch);
         const failed = new UnavailableError(`appending to partition ${this.partition} failed (${(err as Error).message}); retry`);

@@ -524,6 +524,8 @@ describe('PartitionWriter with a bounded state (docs/adr/0016)', () => {
         await first.decide(create(group(n)), meta('alice'), 1000);
         await first.decide(send(`m${n}`, 'bob', group(n)), meta('bob'), 1000);
       }
+      // Older than any snapshot's window: only the message-id filters know these were sent.
+      for (let n = 0; n < RECENT_MESSAGES + 2; n++) await first.decide(send(`old${n}`, 'bob', group(5)), meta('bob'), 1000);
       await until(() => snapshots.stored.size >= 2 * LIMIT);
       await first.checkpoint();
       const through = snapshots.checkpoints.get(0)!.through;
@@ -537,7 +539,7 @@ describe('PartitionWriter with a bounded state (docs/adr/0016)', () => {
       const log = new ControlledLog(1);
       const snapshots = new MemorySnapshots();
       const through = await history(log, snapshots);
-      expect(through).toBe(BigInt(3 * LIMIT * 4)); // every event of the 30 conversations (3 created, 1 message each)
+      expect(through).toBe(BigInt(3 * LIMIT * 4 + RECENT_MESSAGES + 2)); // every event of the 30 conversations (3 created, 1 message each), and the old messages
 
       const writer = bounded(log, snapshots);
       expect(await openFromCheckpoint(writer, log, snapshots)).toBe(through);
@@ -546,9 +548,12 @@ describe('PartitionWriter with a bounded state (docs/adr/0016)', () => {
       const retry = await writer.decide(send('m7', 'bob', group(7)), meta('bob'), 1000); // sent before the checkpoint
       expect(retry.events).toEqual([]);
       expect(retry.message ?? findMessage(retry.after, messageIdFor(group(7), 'bob', 'm7'))).toMatchObject({ body: 'body m7' });
+      const old = await writer.decide(send('old0', 'bob', group(5)), meta('bob'), 1000); // out of the window: the filters say it may have been sent
+      expect(old.events).toEqual([]);
+      expect(old.message).toMatchObject({ body: 'body old0' });
       expect(await membership(writer, group(999), 'bob')).toBe(NOW);
       await expect(writer.decide(create(group(999)), meta('alice'), 1000)).rejects.toThrow(/already used/);
-      expect((await readToEnd(log)).filter((e) => e.event.type === 'MessageSent')).toHaveLength(3 * LIMIT + 3);
+      expect((await readToEnd(log)).filter((e) => e.event.type === 'MessageSent')).toHaveLength(3 * LIMIT + 3 + RECENT_MESSAGES + 2);
     });
 
     it('saves the state before a decision whose append is in flight, and that decision at the next checkpoint', async () => {
@@ -583,7 +588,7 @@ describe('PartitionWriter with a bounded state (docs/adr/0016)', () => {
       });
       rereads.push(await openFromCheckpoint(writer, log, snapshots));
       expect((await writer.decide(send('next', 'bob', group(0)), meta('bob'), 1000)).events).toMatchObject([{ data: { seq: 3 } }]);
-      expect(rereads).toEqual([BigInt(3 * LIMIT * 4), 0n]);
+      expect(rereads).toEqual([BigInt(3 * LIMIT * 4 + RECENT_MESSAGES + 2), 0n]);
     });
   });
 });
