@@ -26,16 +26,7 @@ async function partitionsOf(instance: Instance): Promise<number[] | undefined> {
 
 describe('command service: one writer per partition, across instances (real processes, real Kafka)', () => {
   const topic = uniqueName('takeover');
-  // One conversation per partition in memory and a checkpoint every 300 ms (docs/adr/0016): every
-  // command may restore its conversation from a snapshot, and a takeover reads from a checkpoint.
-  const env = {
-    ...process.env,
-    EVENTS_TOPIC: topic,
-    EVENTS_TOPIC_PARTITIONS: String(PARTITIONS),
-    COMMAND_TIMEOUT_MS: '15000',
-    COMMAND_STATE_MAX_CONVERSATIONS: '1',
-    COMMAND_CHECKPOINT_INTERVAL_MS: '300',
-  };
+  const env = { ...process.env, EVENTS_TOPIC: topic, EVENTS_TOPIC_PARTITIONS: String(PARTITIONS), COMMAND_TIMEOUT_MS: '15000' };
   const instances: Instance[] = [];
   let log: KafkaEventLog;
 
