@@ -20,8 +20,24 @@ export interface Held {
   readonly lastOffset: bigint;
 }
 
+/** A dropped conversation's state, its snapshot not saved yet. */
+interface Unsaved {
+  readonly state: CreatedConversation;
+  readonly lastOffset: bigint;
+}
+
 /** Snapshots saved, or restored, at once at most. */
-export const SNAPSHOT_CHUNK = 256;
+const SNAPSHOT_CHUNK = 256;
+
+/** `each` of `items`, SNAPSHOT_CHUNK at a time (those of a chunk at once); the results in order. */
+export async function inChunks<T, R>(items: readonly T[], each: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = [];
+  for (let i = 0; i < items.length; i += SNAPSHOT_CHUNK) results.push(...(await Promise.all(items.slice(i, i + SNAPSHOT_CHUNK).map(each))));
+  return results;
+}
+
+/** Waits before the next try after `failures` failed ones: 0.5 s, doubling, at most 30 s. */
+const backOff = (failures: number) => new Promise((resolve) => setTimeout(resolve, Math.min(30_000, 500 * 2 ** failures)));
 
 /**
  * The conversation states one partition writer holds, for one reading of its partition (a
@@ -33,7 +49,7 @@ export class HeldConversations {
   /** In least recently used order: a conversation moves to the end when it changes or is restored. */
   private readonly states = new Map<string, Held>();
   /** Dropped from memory, their snapshot not saved yet: still restorable from here. */
-  private readonly unsaved = new Map<string, { readonly state: CreatedConversation; readonly lastOffset: bigint }>();
+  private readonly unsaved = new Map<string, Unsaved>();
   /** The conversations dropped from memory (maybe: a Bloom filter). */
   private readonly dropped = new SeenIds();
   private readonly loading = new Map<string, Promise<Held | null>>();
@@ -75,7 +91,7 @@ export class HeldConversations {
   }
 
   /** Whether the conversation, not held, may have a snapshot to restore. */
-  maySave(conversationId: string): boolean {
+  mayHaveSnapshot(conversationId: string): boolean {
     return this.retention !== undefined && !this.states.has(conversationId) && (this.anySaved || this.dropped.mayHave(conversationId));
   }
 
@@ -112,13 +128,8 @@ export class HeldConversations {
 
   /** Restores, while the partition is read (which cannot go on without them), every one of `ids`: read until they are. */
   async restoreAll(ids: readonly string[]): Promise<Map<string, Held | null>> {
-    const restored = new Map<string, Held | null>();
-    for (let i = 0; i < ids.length && !this.retired; i += SNAPSHOT_CHUNK) {
-      const chunk = ids.slice(i, i + SNAPSHOT_CHUNK);
-      const states = await Promise.all(chunk.map((id) => this.restoreUntilRead(id)));
-      chunk.forEach((id, j) => restored.set(id, states[j]));
-    }
-    return restored;
+    const states = await inChunks(ids, (id) => (this.retired ? Promise.resolve(null) : this.restoreUntilRead(id)));
+    return new Map(ids.map((id, i) => [id, states[i]]));
   }
 
   private async restoreUntilRead(conversationId: string): Promise<Held | null> {
@@ -127,7 +138,7 @@ export class HeldConversations {
         return await this.restore(conversationId);
       } catch (err) {
         this.retention?.failed?.(`reading the snapshot of conversation ${conversationId}`, err);
-        await new Promise((resolve) => setTimeout(resolve, Math.min(30_000, 500 * 2 ** failures)));
+        await backOff(failures);
         if (this.retired) return null;
       }
     }
@@ -188,7 +199,7 @@ export class HeldConversations {
     this.saving = true;
     let failures = 0;
     while (this.unsaved.size > 0 && !this.retired) {
-      const chunk: Array<[string, { readonly state: CreatedConversation; readonly lastOffset: bigint }]> = [];
+      const chunk: Array<[string, Unsaved]> = [];
       for (const entry of this.unsaved) if (chunk.push(entry) >= SNAPSHOT_CHUNK) break;
       try {
         await Promise.all(chunk.map(([id, { state, lastOffset }]) => snapshots.save(id, { snapshot: snapshotOf(state), lastOffset })));
@@ -198,7 +209,7 @@ export class HeldConversations {
       } catch (err) {
         this.savesFailing = true;
         failed?.('saving snapshots of conversations dropped from memory', err);
-        await new Promise((resolve) => setTimeout(resolve, Math.min(30_000, 500 * 2 ** failures++)));
+        await backOff(failures++);
       } finally {
         for (const wake of this.saveWaiters.splice(0)) wake();
       }

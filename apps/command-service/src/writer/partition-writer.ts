@@ -15,8 +15,9 @@ import { UnavailableError } from '../grpc/grpc-errors';
 import type { AppendedEvent } from '../live/live-lane';
 import type { OlderMessages } from '../read-model/older-messages';
 import type { PartitionCheckpoint } from '../snapshots/conversation-snapshots';
-import { HeldConversations, SNAPSHOT_CHUNK, type Retention } from './held-conversations';
+import { HeldConversations, inChunks, type Retention } from './held-conversations';
 import { SeenIds } from './seen-ids';
+import { within } from './within';
 
 export type { Retention } from './held-conversations';
 
@@ -143,7 +144,7 @@ export class PartitionWriter {
   async apply(batch: EventBatch): Promise<void> {
     if (this.phase !== 'reading') return;
     const held = this.held;
-    const restored = await held.restoreAll([...new Set(batch.events.map((e) => e.conversationId).filter((id) => held.maySave(id)))]);
+    const restored = await held.restoreAll([...new Set(batch.events.map((e) => e.conversationId).filter((id) => held.mayHaveSnapshot(id)))]);
     if (held !== this.held || this.phase !== 'reading') return;
     for (const { conversationId, event, position } of batch.events) {
       const offset = BigInt(position.offset);
@@ -254,7 +255,7 @@ export class PartitionWriter {
    */
   async membership(conversationId: string, userId: string, timeoutMs: number): Promise<string | null> {
     if (this.phase !== 'ready') await this.untilReady(timeoutMs);
-    if (this.held.maySave(conversationId)) {
+    if (this.held.mayHaveSnapshot(conversationId)) {
       await this.restoreInTime(conversationId, timeoutMs);
       return this.membership(conversationId, userId, timeoutMs);
     }
@@ -265,7 +266,7 @@ export class PartitionWriter {
   async decide(command: ConversationCommand, metadata: CommandMetadata, timeoutMs: number, lookedUp = false): Promise<Decision> {
     if (this.phase !== 'ready') await this.untilReady(timeoutMs);
     const { conversationId } = command.data;
-    if (this.held.maySave(conversationId)) {
+    if (this.held.mayHaveSnapshot(conversationId)) {
       await this.restoreInTime(conversationId, timeoutMs);
       return this.decide(command, metadata, timeoutMs, lookedUp);
     }
@@ -322,9 +323,7 @@ export class PartitionWriter {
     for (const [id, state] of changed) if (state?.status === 'CREATED') saves.push([id, state]);
     this.checkpointing = true;
     try {
-      for (let i = 0; i < saves.length; i += SNAPSHOT_CHUNK) {
-        await Promise.all(saves.slice(i, i + SNAPSHOT_CHUNK).map(([id, state]) => snapshots.save(id, { snapshot: snapshotOf(state), lastOffset: through - 1n })));
-      }
+      await inChunks(saves, ([id, state]) => snapshots.save(id, { snapshot: snapshotOf(state), lastOffset: through - 1n }));
       const filterCount = this.seen.filterCount;
       await snapshots.saveCheckpoint(this.partition, { through, seen: this.seen.filtersFrom(this.seenSavedFrom) });
       if (held !== this.held) return;
@@ -341,18 +340,10 @@ export class PartitionWriter {
   /** Restores a dropped conversation before deciding on it; UNAVAILABLE when its snapshot cannot be read in time. */
   private async restoreInTime(conversationId: string, timeoutMs: number): Promise<void> {
     const held = this.held;
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
-    });
-    try {
-      const restored = await Promise.race([held.restore(conversationId), late]);
-      if (held === this.held && !held.has(conversationId)) held.hold(conversationId, restored);
-    } catch (err) {
+    const restored = await within(held.restore(conversationId), timeoutMs).catch((err: unknown) => {
       throw new UnavailableError(`could not restore conversation ${conversationId} from its snapshot (${(err as Error).message}); retry`);
-    } finally {
-      clearTimeout(timer);
-    }
+    });
+    if (held === this.held && !held.has(conversationId)) held.hold(conversationId, restored);
   }
 
   /** Forgets every conversation's state (the log, read again, is the truth). */

@@ -8,6 +8,7 @@ import { LIVE_LANE, type LiveLane } from '../live/live-lane';
 import { OLDER_MESSAGES, type OlderMessages } from '../read-model/older-messages';
 import { CONVERSATION_SNAPSHOTS, type ConversationSnapshots, type PartitionCheckpoint } from '../snapshots/conversation-snapshots';
 import { PartitionWriter, type CommandMetadata, type Decision, type Retention } from './partition-writer';
+import { within } from './within';
 
 const ownedPartitions = new Gauge({ name: 'parley_command_owned_partitions', help: 'Partitions of the events topic this instance writes' });
 
@@ -142,17 +143,11 @@ export class PartitionWriters implements OnApplicationBootstrap, OnApplicationSh
   }
 
   /** The partition's last checkpoint (docs/adr/0016); none (a read from the start) if Cassandra does not say in time. */
-  private async checkpointOf(partition: number): Promise<PartitionCheckpoint | null> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<null>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${CHECKPOINT_READ_TIMEOUT_MS} ms`)), CHECKPOINT_READ_TIMEOUT_MS)));
-    try {
-      return await Promise.race([this.retention.snapshots.loadCheckpoint(partition), timeout]);
-    } catch (err) {
+  private checkpointOf(partition: number): Promise<PartitionCheckpoint | null> {
+    return within(this.retention.snapshots.loadCheckpoint(partition), CHECKPOINT_READ_TIMEOUT_MS).catch((err: unknown) => {
       this.logger.warn(`Partition ${partition}: its checkpoint could not be read (${String(err)}); reading it from the start`);
       return null;
-    } finally {
-      clearTimeout(timer);
-    }
+    });
   }
 
   /** Where the previous writer's announcements stopped; unknown (nothing re-announced) if Redis does not say at once. */
@@ -185,16 +180,19 @@ export class PartitionWriters implements OnApplicationBootstrap, OnApplicationSh
 
   /** Decides a command of a partition this instance owns. */
   decide(command: ConversationCommand, metadata: CommandMetadata): Promise<Decision> {
-    const writer = this.writers.get(this.log.partitionFor(command.data.conversationId));
-    if (!writer) throw new UnavailableError('this instance does not own the partition of the conversation (it moved); retry');
-    return writer.decide(command, metadata, this.config.commandTimeoutMs);
+    return this.writerOf(command.data.conversationId).decide(command, metadata, this.config.commandTimeoutMs);
   }
 
   /** A user's membership as the partition's writer holds it (see PartitionWriter.membership). */
   membership(conversationId: string, userId: string): Promise<string | null> {
+    return this.writerOf(conversationId).membership(conversationId, userId, this.config.commandTimeoutMs);
+  }
+
+  /** The writer of the conversation's partition, here; UNAVAILABLE when this instance does not own it. */
+  private writerOf(conversationId: string): PartitionWriter {
     const writer = this.writers.get(this.log.partitionFor(conversationId));
     if (!writer) throw new UnavailableError('this instance does not own the partition of the conversation (it moved); retry');
-    return writer.membership(conversationId, userId, this.config.commandTimeoutMs);
+    return writer;
   }
 
   /**
