@@ -186,8 +186,21 @@ function fetchJars(name) {
   return lib;
 }
 
-function startDetached(service, command, args, logFile) {
+/**
+ * The timer slack of the JVMs' threads (Linux, ns). Cassandra's request and mutation threads
+ * (its SEP pool) spin between tasks in timed parks of 10 us to 1 ms; at the default 50 us slack
+ * each wakes thousands of times a second, which on 2 cores took half a core at 500 writes/s.
+ * A wider slack lets the kernel group those wakeups: measured in docs/adr/0002.
+ */
+const JVM_TIMER_SLACK_NS = num('PARLEY_JVM_TIMER_SLACK_NS', 500_000);
+
+function startDetached(service, command, args, logFile, { timerSlackNs } = {}) {
   const out = fs.openSync(logFile, 'a');
+  if (timerSlackNs && process.platform === 'linux') {
+    // Set on the shell, which then becomes the JVM (exec): every thread it starts inherits it.
+    args = ['-c', `echo ${Math.floor(timerSlackNs)} > /proc/self/timerslack_ns 2>/dev/null; exec "$@"`, service, command, ...args];
+    command = '/bin/sh';
+  }
   const child = spawn(command, args, { detached: true, stdio: ['ignore', out, out], cwd: STATE_DIR });
   child.unref();
   fs.writeFileSync(pidFile(service), String(child.pid));
@@ -281,6 +294,7 @@ async function kafkaUp(java) {
         props,
       ],
       logFile,
+      { timerSlackNs: JVM_TIMER_SLACK_NS },
     );
     await waitFor(
       'Kafka',
@@ -414,6 +428,7 @@ async function cassandraUp(java) {
         'org.apache.cassandra.service.CassandraDaemon',
       ],
       logFile,
+      { timerSlackNs: JVM_TIMER_SLACK_NS },
     );
     await waitFor(
       'Cassandra',
