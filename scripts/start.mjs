@@ -32,7 +32,8 @@ async function waitReady(app, child, deadlineMs = 90_000) {
 
 await up();
 // Production mode (as the Dockerfile): graphql-js skips its development checks, graphql-ws hides internal error details.
-const env = { NODE_ENV: 'production', ...process.env, ...(await connectionEnv()) };
+// PARLEY_MODE=development: a machine of your own, so the API accepts the public default JWT_SECRET (scripts/token.mjs signs with it).
+const env = { NODE_ENV: 'production', PARLEY_MODE: 'development', ...process.env, ...(await connectionEnv()) };
 const present = APPS.filter((app) => fs.existsSync(path.join(ROOT, 'apps', app.name, 'src', 'main.ts')));
 for (const app of APPS) if (!present.includes(app)) console.log(`[start] ${app.name}: not yet`);
 

@@ -14,6 +14,7 @@ import { createKafka, KafkaEventLog, partitionForConversation } from '@parley/ev
 import { createStreamedCommandServiceClient, type CommandServiceClient } from '@parley/proto';
 import { createRedis, presenceKeys, RedisRateLimiter, type RedisClient } from '@parley/redis';
 import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { TokenVerifier } from './auth/jwt';
 import { API_SETTINGS, type GraphqlApiSettings } from './graphql-api.config';
 import { LiveUpdates } from './live/live-updates';
 import { Presence } from './presence';
@@ -37,6 +38,7 @@ export class ApiService implements OnModuleInit, OnApplicationShutdown {
   readonly live: LiveUpdates;
   readonly presence: Presence;
   readonly rateLimiter: RedisRateLimiter;
+  readonly tokens: TokenVerifier;
   private readonly redis: RedisClient;
   private readonly versions: ServingVersions;
   private readers?: Readers;
@@ -52,6 +54,8 @@ export class ApiService implements OnModuleInit, OnApplicationShutdown {
     this.live = new LiveUpdates(settings.redis, settings.api.eventsTopic);
     this.redis = createRedis(settings.redis, 'api');
     this.presence = new Presence(this.redis, settings.api.eventsTopic);
+    const { jwtSecret: secret, jwtJwksUrl: jwksUrl, jwtIssuer: issuer, jwtAudience: audience, jwtLeewaySeconds: leewaySeconds } = settings.api;
+    this.tokens = new TokenVerifier({ secret, jwksUrl, issuer, audience, leewaySeconds });
     this.rateLimiter = new RedisRateLimiter(this.redis, settings.api.eventsTopic, settings.api.rateLimitPerSecond, settings.api.rateLimitBurst);
   }
 

@@ -1,5 +1,5 @@
 import { CassandraConfig } from '@parley/cassandra';
-import { loadConfig } from '@parley/config';
+import { ConfigError, envDefault, loadConfig } from '@parley/config';
 import { RedisConfig } from '@parley/redis';
 import { Controller, Get, Header, Module, type DynamicModule, type INestApplication, type LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
@@ -105,7 +105,20 @@ class ApiModule {
 }
 
 export function loadApiSettings(env: NodeJS.ProcessEnv = process.env): GraphqlApiSettings {
-  return { api: loadConfig(GraphqlApiConfig, env), cassandra: loadConfig(CassandraConfig, env), redis: loadConfig(RedisConfig, env) };
+  const api = loadConfig(GraphqlApiConfig, env);
+  assertTokensVerifiable(api);
+  return { api, cassandra: loadConfig(CassandraConfig, env), redis: loadConfig(RedisConfig, env) };
+}
+
+/** Refuses settings under which anyone could mint tokens, or nothing could verify them (docs/adr/0017). */
+function assertTokensVerifiable(api: GraphqlApiConfig): void {
+  if (api.mode !== 'development' && api.jwtSecret === envDefault('JWT_SECRET')) {
+    throw new ConfigError(
+      'JWT_SECRET is the public development default, so anyone could sign tokens (an admin one included). Set JWT_SECRET to a secret of your own (16+ characters), or JWT_SECRET= with JWT_JWKS_URL and JWT_ISSUER for your identity provider; PARLEY_MODE=development allows the default on a machine of your own.',
+    );
+  }
+  if (!api.jwtSecret && !api.jwtJwksUrl) throw new ConfigError('No way to verify tokens: set JWT_SECRET (HS256) or JWT_JWKS_URL with JWT_ISSUER (an OIDC provider).');
+  if (api.jwtJwksUrl && !api.jwtIssuer) throw new ConfigError('JWT_JWKS_URL needs JWT_ISSUER: the issuer whose keys those are (the `iss` every token must carry).');
 }
 
 export async function createGraphqlApi(settings: GraphqlApiSettings, logger: LogLevel[] = ['error', 'warn', 'log']): Promise<INestApplication> {

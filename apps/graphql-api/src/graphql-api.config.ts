@@ -3,7 +3,7 @@ import { Env } from '@parley/config';
 import { KafkaConfig } from '@parley/event-log';
 import { RedisConfig } from '@parley/redis';
 import { Transform } from 'class-transformer';
-import { IsInt, IsString, Matches, Max, Min, MinLength } from 'class-validator';
+import { IsIn, IsInt, IsString, IsUrl, Matches, Max, Min, MinLength, ValidateIf } from 'class-validator';
 
 /** The API's own settings; the Kafka ones (topic, brokers) because `events` reads the log and the topic namespaces Redis. */
 export class GraphqlApiConfig extends KafkaConfig {
@@ -18,9 +18,27 @@ export class GraphqlApiConfig extends KafkaConfig {
   @IsString()
   host!: string;
 
+  @Env('PARLEY_MODE')
+  @IsIn(['production', 'development'], { message: 'PARLEY_MODE must be production or development' })
+  mode!: 'production' | 'development';
+
   @Env('JWT_SECRET')
-  @MinLength(16, { message: 'JWT_SECRET must be at least 16 characters' })
+  @ValidateIf((config: GraphqlApiConfig) => config.jwtSecret !== '')
+  @MinLength(16, { message: 'JWT_SECRET must be empty or at least 16 characters' })
   jwtSecret!: string;
+
+  @Env('JWT_JWKS_URL')
+  @ValidateIf((config: GraphqlApiConfig) => config.jwtJwksUrl !== '')
+  @IsUrl({ require_tld: false, protocols: ['http', 'https'], require_protocol: true }, { message: 'JWT_JWKS_URL must be an http(s) URL' })
+  jwtJwksUrl!: string;
+
+  @Env('JWT_ISSUER')
+  @IsString()
+  jwtIssuer!: string;
+
+  @Env('JWT_AUDIENCE')
+  @IsString()
+  jwtAudience!: string;
 
   @Env('JWT_LEEWAY_SECONDS')
   @Transform(({ value }) => Number(value))

@@ -4,8 +4,8 @@ import { CloseCode } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
-import { WebSocketServer } from 'ws';
-import { createContext } from './api-context';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { authenticate, contextFor, type Authentication } from './api-context';
 import type { ApiService } from './api.service';
 import { apiMetrics } from './metrics/api-metrics';
 import { Operations } from './edge/operations';
@@ -14,7 +14,18 @@ import { buildResolvers } from './resolvers';
 type SocketExtra = {
   presenceField?: string;
   expiry?: NodeJS.Timeout;
+  /** Who the connection_init token named (verified once per socket; the socket closes when it expires). */
+  auth?: Authentication;
 };
+
+/** The longest delay a Node timer keeps (a longer one fires at once). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** Closes the socket with 4401 once `at` (epoch ms) has passed, however far off that is. */
+function closeWhenExpired(extra: SocketExtra & { socket: WebSocket }, at: number): void {
+  const delay = Math.max(0, at - Date.now());
+  extra.expiry = setTimeout(() => (delay > MAX_TIMER_MS ? closeWhenExpired(extra, at) : extra.socket.close(CloseCode.Unauthorized, 'Token expired')), Math.min(delay, MAX_TIMER_MS));
+}
 
 /**
  * graphql-ws on the same path as HTTP, on the schema Nest built. The token travels in the
@@ -33,27 +44,25 @@ export function attachGraphqlWs(app: INestApplication, api: ApiService, schemaPa
         const errors = operations.check(query, variables ?? undefined, operationName ?? undefined);
         if (errors.length > 0) return errors;
         // A context per operation: its DataLoaders cache for that operation only, never for the socket's lifetime.
-        const contextValue = createContext(api, ctx.connectionParams?.authorization);
+        const contextValue = contextFor(api, ctx.extra.auth!);
         return { schema, document: operations.prepare(query).document!, operationName, variableValues: variables, contextValue };
       },
       execute: operations.execute,
       subscribe: operations.subscribe,
       onConnect: async (ctx) => {
-        const apiContext = createContext(api, ctx.connectionParams?.authorization);
-        const viewer = apiContext.viewer;
+        const auth = await authenticate(api, ctx.connectionParams?.authorization);
+        const viewer = auth.viewer;
         if (!viewer) {
-          ctx.extra.socket.close(CloseCode.Unauthorized, apiContext.authError ?? 'Unauthorized');
+          // 1013 (try again later) when the token could not be checked at all.
+          ctx.extra.socket.close(auth.authCode === 'UNAVAILABLE' ? 1013 : CloseCode.Unauthorized, auth.authError ?? 'Unauthorized');
           return false;
         }
+        ctx.extra.auth = auth;
         // The upgrade request (its headers, its socket's parser state) is not needed again: not kept for the socket's lifetime.
         delete (ctx.extra as { request?: unknown }).request;
         ctx.extra.presenceField = await api.presence.connected(viewer.userId);
         apiMetrics.socketsOpen.inc();
-        const exp = viewer.expiresAt;
-        if (exp !== undefined) {
-          const socket = ctx.extra.socket;
-          ctx.extra.expiry = setTimeout(() => socket.close(CloseCode.Unauthorized, 'Token expired'), Math.max(0, exp - Date.now() + api.settings.api.jwtLeewaySeconds * 1000));
-        }
+        if (viewer.expiresAt !== undefined) closeWhenExpired(ctx.extra, viewer.expiresAt + api.settings.api.jwtLeewaySeconds * 1000);
         return true;
       },
       onClose: async (ctx) => {

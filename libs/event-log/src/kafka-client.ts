@@ -1,4 +1,4 @@
-import { Kafka, logLevel, type Admin, type ITopicConfig } from 'kafkajs';
+import { Kafka, logLevel, type Admin, type ITopicConfig, type PartitionOffset, type SeekEntry } from 'kafkajs';
 import type { KafkaConfig } from './kafka.config';
 
 export function createKafka(config: Pick<KafkaConfig, 'brokers' | 'clientId'>, appName = 'app'): Kafka {
@@ -47,4 +47,34 @@ export async function describeTopicConfig(admin: Admin, topic: string): Promise<
     resources: [{ type: 2 /* ConfigResourceTypes.TOPIC */, name: topic }],
   });
   return Object.fromEntries(resources[0].configEntries.map((e) => [e.configName, e.configValue]));
+}
+
+/** How long a retriable refusal (a partition whose leader is not ready yet) of an offsets request is tried again. */
+const OFFSETS_RETRY_MS = 10_000;
+
+/**
+ * Asks for offsets again while Kafka answers with a retriable error: right after a topic is
+ * created, a broker may still say it is not the leader of a partition the metadata gives it
+ * (seen in 1 to 6 of 20 fresh topics here), and kafkajs's admin does not retry that itself.
+ */
+async function retryingOffsets<T>(request: () => Promise<T>): Promise<T> {
+  const deadline = Date.now() + OFFSETS_RETRY_MS;
+  for (let wait = 50; ; wait = Math.min(1_000, wait * 2)) {
+    try {
+      return await request();
+    } catch (err) {
+      if (!(err as { retriable?: boolean }).retriable || Date.now() + wait > deadline) throw err;
+      await new Promise((resolve) => setTimeout(resolve, wait));
+    }
+  }
+}
+
+/** Each partition's low and high offsets (admin `fetchTopicOffsets`, retried while retriable). */
+export function topicOffsets(admin: Admin, topic: string): Promise<Array<SeekEntry & { high: string; low: string }>> {
+  return retryingOffsets(() => admin.fetchTopicOffsets(topic));
+}
+
+/** Each partition's first offset at or after a time (admin `fetchTopicOffsetsByTimestamp`, retried while retriable). */
+export function topicOffsetsAt(admin: Admin, topic: string, timestampMs: number): Promise<PartitionOffset[]> {
+  return retryingOffsets(() => admin.fetchTopicOffsetsByTimestamp(topic, timestampMs));
 }

@@ -16,7 +16,7 @@ import {
   type PartitionOwnership,
   type RecordedEvent,
 } from './event-log.port';
-import { ensureCompactedTopic } from './kafka-client';
+import { ensureCompactedTopic, topicOffsets, topicOffsetsAt } from './kafka-client';
 import { fromMessage, toMessage } from './kafka-message';
 import { fetchedOffset, HEARTBEAT_INTERVAL_MS, KafkaPartitionOwnership, SESSION_TIMEOUT_MS } from './kafka-partition-ownership';
 import { partitionForConversation } from './partitioning';
@@ -142,12 +142,12 @@ export class KafkaEventLog implements GroupAwareEventLog {
   }
 
   async endOffsets(): Promise<PartitionOffsets> {
-    const offsets = await this.admin.fetchTopicOffsets(this.topic);
+    const offsets = await topicOffsets(this.admin, this.topic);
     return new Map(offsets.map((o) => [o.partition, o.high]));
   }
 
   async offsetsForTime(timestampMs: number): Promise<PartitionOffsets> {
-    const [atTime, ends] = await Promise.all([this.admin.fetchTopicOffsetsByTimestamp(this.topic, timestampMs), this.endOffsets()]);
+    const [atTime, ends] = await Promise.all([topicOffsetsAt(this.admin, this.topic, timestampMs), this.endOffsets()]);
     // Kafka answers -1 when no record is that late: start at the end.
     return new Map(atTime.map((o) => [o.partition, o.offset === '-1' ? ends.get(o.partition)! : o.offset]));
   }

@@ -9,6 +9,7 @@ import {
   type PartitionOwnership,
 } from './event-log.port';
 import { fromMessage, toMessage } from './kafka-message';
+import { topicOffsets } from './kafka-client';
 
 const PROTOCOL = 'ParleyWriters';
 /** The broker's minimum session timeout: a dead member's partitions move within ~6 s. */
@@ -137,7 +138,7 @@ export class KafkaPartitionOwnership implements PartitionOwnership {
 
   async reread(partition: number, from = 0n): Promise<void> {
     if (this.stopped) throw new Error('the ownership was stopped'); // kafkajs's admin would reconnect
-    const offsets = await this.admin.fetchTopicOffsets(this.topic);
+    const offsets = await topicOffsets(this.admin, this.topic);
     const { low, high } = offsets.find((o) => o.partition === partition)!;
     const start = BigInt(low) > from ? BigInt(low) : from;
     if (BigInt(high) <= start) {
