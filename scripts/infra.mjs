@@ -56,6 +56,23 @@ function ownProcessAlive(pid) {
   }
 }
 
+/**
+ * Whether a process we just started is still running: not gone, not a zombie. Its command line
+ * may read empty for a moment while the shell that set its timer slack execs the JVM (and a
+ * zombie's reads empty too, hence the state), so only a non-empty one must name our `.infra/`.
+ */
+function startedProcessAlive(pid) {
+  if (!pid) return false;
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    if (stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z')) return false;
+    const cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    return cmdline === '' || cmdline.includes(STATE_DIR);
+  } catch {
+    return false;
+  }
+}
+
 function rssMiB(pid) {
   try {
     const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -300,7 +317,7 @@ async function kafkaUp(java) {
       'Kafka',
       DEADLINES_MS.kafka,
       async () => {
-        if (!ownProcessAlive(readPid('kafka'))) throw new InfraError(`Kafka exited during start-up:\n${tail(logFile)}`);
+        if (!startedProcessAlive(readPid('kafka'))) throw new InfraError(`Kafka exited during start-up:\n${tail(logFile)}`);
         return fileContains(logFile, 'Kafka Server started') && (await portOpen(PORTS.kafka));
       },
       () => `Last log lines (${logFile}):\n${tail(logFile)}`,
@@ -434,7 +451,7 @@ async function cassandraUp(java) {
       'Cassandra',
       DEADLINES_MS.cassandra,
       async () => {
-        if (!ownProcessAlive(readPid('cassandra'))) {
+        if (!startedProcessAlive(readPid('cassandra'))) {
           throw new InfraError(`Cassandra exited during start-up:\n${tail(logFile)}`);
         }
         return fileContains(logFile, 'Startup complete') && (await portOpen(PORTS.cassandra));
