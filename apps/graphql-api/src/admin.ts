@@ -18,7 +18,12 @@ export const projectionStatusNode = (s: ProjectionStatus) => ({
 export type ProjectionStatusNode = ReturnType<typeof projectionStatusNode>;
 
 const POLL_MS = 250;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Resolves after `ms`, or at once when `signal` aborts. */
+const sleep = (ms: number, signal: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
+  });
 
 /** Starts a rebuild; the status returned says REBUILDING and the version still serving reads. */
 export async function requestRebuild(catalog: ProjectionCatalog, name: string): Promise<ProjectionStatusNode> {
@@ -34,12 +39,27 @@ export async function requestRebuild(catalog: ProjectionCatalog, name: string): 
 /**
  * A projection's status from the durable catalog: at once, then on every change, and at least
  * once a second while REBUILDING (the catalog is polled; the projector saves progress about
- * once a second).
+ * once a second). The polling stops as soon as the subscriber goes (`return()`), even while it
+ * waits between polls (an async generator would poll on until its next change).
  */
-export async function* projectionProgress(catalog: ProjectionCatalog, name: string): AsyncGenerator<ProjectionStatusNode> {
+export function projectionProgress(catalog: Pick<ProjectionCatalog, 'status'>, name: string): AsyncIterableIterator<ProjectionStatusNode> {
+  const stopped = new AbortController();
+  const polls = poll(catalog, name, stopped.signal);
+  const iterator: AsyncIterableIterator<ProjectionStatusNode> = {
+    next: () => polls.next(),
+    async return() {
+      stopped.abort();
+      return { value: undefined, done: true };
+    },
+    [Symbol.asyncIterator]: () => iterator,
+  };
+  return iterator;
+}
+
+async function* poll(catalog: Pick<ProjectionCatalog, 'status'>, name: string, stopped: AbortSignal): AsyncGenerator<ProjectionStatusNode> {
   let last = '';
   let lastSentAt = 0;
-  for (;;) {
+  while (!stopped.aborted) {
     const status = await catalog.status(name);
     if (!status) throw apiError('NOT_FOUND', `No projection named ${JSON.stringify(name)}`);
     const node = projectionStatusNode(status);
@@ -50,6 +70,6 @@ export async function* projectionProgress(catalog: ProjectionCatalog, name: stri
       lastSentAt = Date.now();
       yield node;
     }
-    await sleep(POLL_MS);
+    await sleep(POLL_MS, stopped);
   }
 }

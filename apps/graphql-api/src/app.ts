@@ -60,6 +60,20 @@ function withContractCode(error: GraphQLError): GraphQLError {
   });
 }
 
+/**
+ * Mercurius reports a request it refused before executing (syntax, validation, depth) as one
+ * error wrapping the GraphQL errors it found: those are the client's, each BAD_USER_INPUT with
+ * its own message (not one INTERNAL).
+ */
+function requestErrors(error: GraphQLError): GraphQLError[] {
+  const found = (error.originalError as { errors?: unknown } | undefined)?.errors;
+  if (!Array.isArray(found)) return [error];
+  return found.map((e: unknown) => {
+    const { message, nodes, extensions } = e instanceof GraphQLError ? e : new GraphQLError(String((e as Error)?.message ?? e));
+    return new GraphQLError(message, { nodes, extensions: { ...extensions, code: extensions.code ?? 'BAD_USER_INPUT' } });
+  });
+}
+
 @Module({})
 class GraphqlApiModule {
   static forRoot(settings: GraphqlApiSettings): DynamicModule {
@@ -86,7 +100,7 @@ class GraphqlApiModule {
               return createContext(api, request.headers.authorization);
             },
             errorFormatter: (execution) => {
-              const errors = (execution.errors ?? []).map((e) => withContractCode(e).toJSON());
+              const errors = (execution.errors ?? []).flatMap(requestErrors).map((e) => withContractCode(e).toJSON());
               return { statusCode: 200, response: { data: execution.data ?? null, errors } };
             },
           }),

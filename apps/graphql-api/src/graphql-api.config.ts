@@ -63,6 +63,30 @@ export class GraphqlApiConfig extends KafkaConfig {
   @Min(1)
   rateLimitBurst!: number;
 
+  @Env('WS_MAX_PAYLOAD_BYTES')
+  @Transform(({ value }) => Number(value))
+  @IsInt()
+  @Min(1024)
+  wsMaxPayloadBytes!: number;
+
+  @Env('WS_MAX_OPERATIONS_PER_SOCKET')
+  @Transform(({ value }) => Number(value))
+  @IsInt()
+  @Min(1)
+  wsMaxOperationsPerSocket!: number;
+
+  @Env('WS_MAX_SOCKETS_PER_USER')
+  @Transform(({ value }) => Number(value))
+  @IsInt()
+  @Min(1)
+  wsMaxSocketsPerUser!: number;
+
+  @Env('SUBSCRIPTION_QUEUE_LIMIT')
+  @Transform(({ value }) => Number(value))
+  @IsInt()
+  @Min(1)
+  subscriptionQueueLimit!: number;
+
   @Env('CONSISTENCY_TIMEOUT_MS')
   @Transform(({ value }) => Number(value))
   @IsInt()

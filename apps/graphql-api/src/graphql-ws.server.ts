@@ -7,6 +7,7 @@ import type { Server } from 'node:http';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { authenticate, contextFor, type Authentication } from './api-context';
 import type { ApiService } from './api.service';
+import { apiError } from './errors';
 import { apiMetrics } from './metrics/api-metrics';
 import { Operations } from './edge/operations';
 import { buildResolvers } from './resolvers';
@@ -17,6 +18,9 @@ type SocketExtra = {
   /** Who the connection_init token named (verified once per socket; the socket closes when it expires). */
   auth?: Authentication;
 };
+
+/** Close code: the user holds WS_MAX_SOCKETS_PER_USER sockets already (this one is counted, then closed). */
+export const TOO_MANY_SOCKETS = 4430;
 
 /** The longest delay a Node timer keeps (a longer one fires at once). */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -35,12 +39,18 @@ export function attachGraphqlWs(app: INestApplication, api: ApiService, schemaPa
   // The contract's SDL with the same resolvers as HTTP, built directly: the schema Nest merges
   // for Mercurius leaves subscription fields without a callable resolver.
   const schema = makeExecutableSchema({ typeDefs: readFileSync(schemaPath, 'utf8'), resolvers: buildResolvers(api) });
-  const wss = new WebSocketServer({ server: app.getHttpServer() as Server, path: '/graphql' });
+  const limits = api.settings.api;
+  // Frames above the limit close the socket (1009) before they are buffered whole, authenticated or not.
+  const wss = new WebSocketServer({ server: app.getHttpServer() as Server, path: '/graphql', maxPayload: limits.wsMaxPayloadBytes });
   const operations = new Operations(schema);
   useServer<Record<string, unknown>, SocketExtra>(
     {
       schema,
       onSubscribe: (ctx, _id, { query, variables, operationName }) => {
+        // This operation is counted already.
+        if (Object.keys(ctx.subscriptions).length > limits.wsMaxOperationsPerSocket) {
+          return [apiError('RATE_LIMITED', `At most ${limits.wsMaxOperationsPerSocket} operations may run at once on one socket (WS_MAX_OPERATIONS_PER_SOCKET): complete one first`)];
+        }
         const errors = operations.check(query, variables ?? undefined, operationName ?? undefined);
         if (errors.length > 0) return errors;
         // A context per operation: its DataLoaders cache for that operation only, never for the socket's lifetime.
@@ -60,8 +70,19 @@ export function attachGraphqlWs(app: INestApplication, api: ApiService, schemaPa
         ctx.extra.auth = auth;
         // The upgrade request (its headers, its socket's parser state) is not needed again: not kept for the socket's lifetime.
         delete (ctx.extra as { request?: unknown }).request;
-        ctx.extra.presenceField = await api.presence.connected(viewer.userId);
+        const socket = ctx.extra.socket;
+        const field = await api.presence.connected(viewer.userId);
+        if (socket.readyState !== socket.OPEN) {
+          // Closed while it was being accepted: onClose has run already and found nothing to undo.
+          await api.presence.disconnected(field).catch(() => undefined);
+          return false;
+        }
+        ctx.extra.presenceField = field;
         apiMetrics.socketsOpen.inc();
+        if ((await api.presence.socketCount(viewer.userId)) > limits.wsMaxSocketsPerUser) {
+          socket.close(TOO_MANY_SOCKETS, `At most ${limits.wsMaxSocketsPerUser} sockets per user (WS_MAX_SOCKETS_PER_USER)`);
+          return false;
+        }
         if (viewer.expiresAt !== undefined) closeWhenExpired(ctx.extra, viewer.expiresAt + api.settings.api.jwtLeewaySeconds * 1000);
         return true;
       },

@@ -62,6 +62,12 @@ export class Presence {
     await tx.exec().catch(() => undefined);
   }
 
+  /** The user's live sockets on every instance (those whose heartbeat has not lapsed). */
+  async socketCount(userId: string): Promise<number> {
+    const now = Date.now();
+    return (await this.redis.hvals(this.connectionsKey(userId))).filter((expiry) => Number(expiry) > now).length;
+  }
+
   async of(userIds: readonly string[]): Promise<PresenceView[]> {
     const now = Date.now();
     const tx = this.redis.multi();

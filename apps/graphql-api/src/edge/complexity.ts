@@ -7,7 +7,9 @@ import {
   isListType,
   visit,
   type DocumentNode,
+  type FragmentDefinitionNode,
   type GraphQLSchema,
+  type SelectionSetNode,
   type ValidationRule,
   type ValueNode,
   type VariableDefinitionNode,
@@ -16,6 +18,24 @@ import { createComplexityRule, getComplexity, simpleEstimator, type ComplexityEs
 
 /** Deep enough for the introspection query, shallow enough to stop abusive nesting (HTTP; the schema has no cycles besides introspection). */
 export const MAX_DEPTH = 16;
+/** How deeply the document's operations nest fields (a root field is 1; fragments are followed, each once per path). */
+export function depthOf(document: DocumentNode): number {
+  const fragments = new Map<string, FragmentDefinitionNode>();
+  for (const d of document.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments.set(d.name.value, d);
+  const depth = (set: SelectionSetNode | undefined, path: ReadonlySet<string>): number => {
+    let max = 0;
+    for (const selection of set?.selections ?? []) {
+      if (selection.kind === Kind.FIELD) max = Math.max(max, 1 + depth(selection.selectionSet, path));
+      else if (selection.kind === Kind.INLINE_FRAGMENT) max = Math.max(max, depth(selection.selectionSet, path));
+      else if (!path.has(selection.name.value)) max = Math.max(max, depth(fragments.get(selection.name.value)?.selectionSet, new Set([...path, selection.name.value])));
+    }
+    return max;
+  };
+  let max = 0;
+  for (const d of document.definitions) if (d.kind === Kind.OPERATION_DEFINITION) max = Math.max(max, depth(d.selectionSet, new Set()));
+  return max;
+}
+
 /**
  * What one operation may cost: a field costs 1, a page or list multiplies what it selects by
  * its size. An inbox of 100 conversations with their members' presence fits (~40,000); 100

@@ -12,7 +12,7 @@ import {
 } from 'graphql';
 import { compileQuery, isCompiledQuery, type CompiledQuery } from 'graphql-jit';
 import { mapIterator } from '../live/live-updates';
-import { complexityRule } from './complexity';
+import { complexityRule, depthOf, MAX_DEPTH } from './complexity';
 
 interface Prepared {
   readonly document?: DocumentNode;
@@ -47,7 +47,10 @@ export class Operations {
     if (prepared) return prepared;
     try {
       const document = parse(query);
-      prepared = { document, errors: validate(this.schema, document, specifiedRules), compiled: new Map() };
+      const errors = [...validate(this.schema, document, specifiedRules)];
+      const depth = errors.length === 0 ? depthOf(document) : 0;
+      if (depth > MAX_DEPTH) errors.push(new GraphQLError(`The query nests ${depth} levels deep; at most ${MAX_DEPTH} are allowed`));
+      prepared = { document, errors, compiled: new Map() };
       this.sources.set(document, query);
     } catch (err) {
       prepared = { errors: [err instanceof GraphQLError ? err : new GraphQLError(String(err))], compiled: new Map() };
@@ -57,11 +60,11 @@ export class Operations {
     return prepared;
   }
 
-  /** Errors for this request (syntax, validation, complexity), or none. */
+  /** Errors for this request (syntax, validation, depth, complexity), or none: the client's, so BAD_USER_INPUT as over HTTP. */
   check(query: string, variables: Record<string, unknown> | undefined, operationName: string | undefined): readonly GraphQLError[] {
     const prepared = this.prepare(query);
-    if (prepared.errors.length > 0) return prepared.errors;
-    return validate(this.schema, prepared.document!, [complexityRule(variables, operationName)]);
+    const errors = prepared.errors.length > 0 ? prepared.errors : validate(this.schema, prepared.document!, [complexityRule(variables, operationName)]);
+    return errors.map((e) => (e.extensions.code ? e : new GraphQLError(e.message, { nodes: e.nodes, extensions: { ...e.extensions, code: 'BAD_USER_INPUT' } })));
   }
 
   private compiled(args: ExecutionArgs): CompiledQuery | ExecutionResult {

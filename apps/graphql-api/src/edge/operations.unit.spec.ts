@@ -1,6 +1,7 @@
 import { makeExecutableSchema } from '@graphql-tools/schema';
 import { parse, type ExecutionArgs, type ExecutionResult } from 'graphql';
 import { PushIterator } from '../live/live-updates';
+import { MAX_DEPTH } from './complexity';
 import { Operations } from './operations';
 
 /** A tiny schema with one shared-payload subscription (messageSent) and one per-subscriber one. */
@@ -42,6 +43,24 @@ describe('Operations (the graphql-ws edge)', () => {
     const { operations } = fixture();
     expect(operations.check('subscription {', {}, undefined)[0].message).toMatch(/Syntax Error/);
     expect(operations.check('subscription { nope }', {}, undefined)[0].message).toMatch(/Cannot query field "nope"/);
+  });
+
+  it('answers every such error with BAD_USER_INPUT, as HTTP does', () => {
+    const { operations } = fixture();
+    for (const query of ['subscription {', 'subscription { nope }']) {
+      expect(operations.check(query, {}, undefined).map((e) => e.extensions.code)).toEqual(['BAD_USER_INPUT']);
+    }
+  });
+
+  it('refuses a query nested deeper than MAX_DEPTH (fragments followed), as HTTP does', () => {
+    const operations = new Operations(makeExecutableSchema({ typeDefs: 'type Query { node: Node } type Node { id: ID, child: Node }' }));
+    const nest = (levels: number) => `${'{ node '.repeat(1)}${'{ child '.repeat(levels - 2)}{ id }${' }'.repeat(levels - 2)} }`;
+    expect(operations.check(nest(MAX_DEPTH), {}, undefined)).toEqual([]);
+    const [tooDeep] = operations.check(nest(MAX_DEPTH + 1), {}, undefined);
+    expect(tooDeep.message).toBe(`The query nests ${MAX_DEPTH + 1} levels deep; at most ${MAX_DEPTH} are allowed`);
+    expect(tooDeep.extensions.code).toBe('BAD_USER_INPUT');
+    const viaFragments = `{ node { ...A } } fragment A on Node { child { ...B } } fragment B on Node { ${'child { '.repeat(MAX_DEPTH)}id${' }'.repeat(MAX_DEPTH)} }`;
+    expect(operations.check(viaFragments, {}, undefined)[0].extensions.code).toBe('BAD_USER_INPUT');
   });
 
   it('executes a shared-payload selection once per event for every subscriber with that selection', async () => {

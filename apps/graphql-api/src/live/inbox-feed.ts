@@ -18,11 +18,15 @@ export interface InboxFeedOptions<T> {
  */
 export async function inboxFeed<T>({ live, userId, conversationIds, toPayload }: InboxFeedOptions<T>): Promise<AsyncIterableIterator<T>> {
   const heads = new Map<string, () => void>();
-  const signals = new PushIterator<string>(() => {
-    stopOwn();
-    for (const stop of heads.values()) stop();
-    heads.clear();
-  });
+  // A conversation waits once however often it changes (its entry is read when sent): bounded by the user's conversations.
+  const signals = new PushIterator<string>(
+    () => {
+      stopOwn();
+      for (const stop of heads.values()) stop();
+      heads.clear();
+    },
+    { key: (conversationId) => conversationId },
+  );
   const follow = (conversationId: string) => {
     if (!heads.has(conversationId)) heads.set(conversationId, live.listen('inbox-head', conversationId, () => signals.push(conversationId)));
   };

@@ -140,17 +140,30 @@ export class LiveUpdates {
   }
 }
 
+/** How a PushIterator bounds what waits for a slow consumer. */
+export interface QueuePolicy<T> {
+  /** Values with the same key replace each other while they wait (the newest kept, in the first one's place); undefined: never replaced. */
+  readonly key?: (value: T) => string | undefined;
+  /** At most this many values wait; one more replaces them all with `overflow()`. */
+  readonly limit?: number;
+  readonly overflow?: () => T;
+}
+
 /**
  * An async iterator fed by pushes. Unlike an async generator, `return()` completes at once
  * even while a `next()` waits (graphql-ws calls it when a client unsubscribes), so no
- * listener outlives its subscription.
+ * listener outlives its subscription. What waits for a slow consumer is bounded by `policy`.
  */
 export class PushIterator<T> implements AsyncIterableIterator<T> {
-  private queue: T[] = [];
+  private queue: Array<{ value: T; readonly key?: string }> = [];
+  private readonly keyed = new Map<string, { value: T }>();
   private waiting?: (result: IteratorResult<T>) => void;
   private finished = false;
 
-  constructor(private readonly onReturn: () => void) {
+  constructor(
+    private readonly onReturn: () => void,
+    private readonly policy: QueuePolicy<T> = {},
+  ) {
     apiMetrics.subscriptionsOpen.inc();
   }
 
@@ -158,12 +171,28 @@ export class PushIterator<T> implements AsyncIterableIterator<T> {
     if (this.finished) return;
     const waiting = this.waiting;
     this.waiting = undefined;
-    if (waiting) waiting({ value, done: false });
-    else this.queue.push(value);
+    if (waiting) return waiting({ value, done: false });
+    const key = this.policy.key?.(value);
+    const same = key === undefined ? undefined : this.keyed.get(key);
+    if (same) {
+      same.value = value;
+    } else if (this.policy.limit !== undefined && this.queue.length >= this.policy.limit) {
+      apiMetrics.slowConsumerOverflows.inc();
+      this.keyed.clear();
+      this.queue = [{ value: this.policy.overflow!() }];
+    } else {
+      const entry = { value, key };
+      this.queue.push(entry);
+      if (key !== undefined) this.keyed.set(key, entry);
+    }
   }
 
   next(): Promise<IteratorResult<T>> {
-    if (this.queue.length > 0) return Promise.resolve({ value: this.queue.shift()!, done: false });
+    const entry = this.queue.shift();
+    if (entry) {
+      if (entry.key !== undefined) this.keyed.delete(entry.key);
+      return Promise.resolve({ value: entry.value, done: false });
+    }
     if (this.finished) return Promise.resolve({ value: undefined, done: true });
     return new Promise((resolve) => (this.waiting = resolve));
   }
@@ -172,6 +201,7 @@ export class PushIterator<T> implements AsyncIterableIterator<T> {
     if (!this.finished) {
       this.finished = true;
       this.queue = [];
+      this.keyed.clear();
       this.onReturn();
       apiMetrics.subscriptionsOpen.dec();
       this.waiting?.({ value: undefined, done: true });

@@ -33,6 +33,12 @@ export interface FeedOptions<T> {
   readonly toEnd: (end: FeedEnd) => T;
   /** How long a gap may wait for the timeline to fill it before the subscriber is told to resume. */
   readonly fillTimeoutMs?: number;
+  /**
+   * Notifications that may wait for a slow subscriber; one more drops them all, and the feed
+   * catches up from the timeline instead (as after a Redis reconnection): memory stays bounded
+   * and nothing is skipped.
+   */
+  readonly queueLimit?: number;
 }
 
 const PAGE = 200;
@@ -53,8 +59,8 @@ const FILL_POLL_MS = 50;
  * writer says the viewer is still the member they were: a leave may have been lost with it.
  */
 export async function messageFeed<T>(options: FeedOptions<T>): Promise<AsyncIterableIterator<T>> {
-  const { live, timeline, conversationId, viewerId, membership, after, toPayload, toEnd, fillTimeoutMs = 5_000 } = options;
-  const signals: PushIterator<ConversationSignal> = new PushIterator(() => stop());
+  const { live, timeline, conversationId, viewerId, membership, after, toPayload, toEnd, fillTimeoutMs = 5_000, queueLimit = 1_000 } = options;
+  const signals = new PushIterator<ConversationSignal>(() => stop(), { limit: queueLimit, overflow: () => ({ kind: 'resync' }) });
   const stop = await live.follow(conversationId, (signal) => signals.push(signal));
   const failed = (err: unknown) => {
     stop();

@@ -51,7 +51,7 @@ class Conversation implements TimelineSource {
 
 type Item = { seq: number } | { end: FeedEnd };
 
-async function feedOf(conversation: Conversation, options: { after?: bigint; fillTimeoutMs?: number } = {}) {
+async function feedOf(conversation: Conversation, options: { after?: bigint; fillTimeoutMs?: number; queueLimit?: number } = {}) {
   const feed = await messageFeed<Item>({
     live: conversation,
     timeline: conversation,
@@ -93,6 +93,17 @@ describe('messageFeed', () => {
     conversation.signal({ kind: 'message', message: msg(3) }); // announced late: in the history already
     conversation.send(5);
     expect(await take(4)).toEqual([{ seq: 2 }, { seq: 3 }, { seq: 4 }, { seq: 5 }]);
+  });
+
+  it('keeps at most queueLimit notifications for a slow subscriber, then catches it up from the timeline, skipping nothing', async () => {
+    const conversation = new Conversation();
+    const { take } = await feedOf(conversation, { queueLimit: 5 });
+    conversation.send(1);
+    expect(await take(1)).toEqual([{ seq: 1 }]);
+    for (let seq = 2; seq <= 40; seq++) conversation.send(seq); // nobody reads meanwhile
+    const membershipBefore = conversation.membershipAsked;
+    expect(await take(39)).toEqual(Array.from({ length: 39 }, (_, i) => ({ seq: i + 2 })));
+    expect(conversation.membershipAsked).toBeGreaterThan(membershipBefore); // caught up as after a resync
   });
 
   it('fills a gap from the timeline before delivering what follows it', async () => {

@@ -26,10 +26,14 @@ type Signal = { readonly kind: 'presence'; readonly presence: PresenceView } | {
  * listened, or lost while the channel was, is the writer's to tell (`membership`).
  */
 export async function presenceFeed<T>({ live, conversationId, viewerId, isMember, membership, toPayload, toEnd }: PresenceFeedOptions<T>): Promise<AsyncIterableIterator<T>> {
-  const signals = new PushIterator<Signal>(() => {
-    stopPresence();
-    stopConversation();
-  });
+  // A member's presence waits once (the newest): bounded by the users heard.
+  const signals = new PushIterator<Signal>(
+    () => {
+      stopPresence();
+      stopConversation();
+    },
+    { key: (signal) => (signal.kind === 'presence' ? signal.presence.userId : undefined) },
+  );
   const stopPresence = live.listen('presence', '*', (presence) => signals.push({ kind: 'presence', presence }));
   let stopConversation: () => void = () => undefined;
   try {

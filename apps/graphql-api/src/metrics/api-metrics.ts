@@ -5,6 +5,10 @@ export const apiMetrics = {
   requests: new Counter({ name: 'parley_graphql_requests_total', help: 'GraphQL HTTP requests', labelNames: ['transport'] as const }),
   errors: new Counter({ name: 'parley_graphql_errors_total', help: 'GraphQL errors by contract code', labelNames: ['code'] as const }),
   subscriptionsOpen: new Gauge({ name: 'parley_subscriptions_open', help: 'Open subscription streams on this instance' }),
+  slowConsumerOverflows: new Counter({
+    name: 'parley_subscription_overflows_total',
+    help: 'Subscriptions that fell too far behind: their queued messages were dropped and they caught up from the timeline',
+  }),
   socketsOpen: new Gauge({ name: 'parley_graphql_ws_sockets_open', help: 'Acknowledged graphql-ws connections on this instance' }),
   deliveryLatency: new Histogram({
     name: 'parley_delivery_latency_seconds',

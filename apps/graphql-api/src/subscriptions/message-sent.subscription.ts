@@ -62,6 +62,7 @@ export function messageSentSubscription({ api, writerMembership, requireConversa
             ...(after ? { after: BigInt(after.offset) } : {}),
             toPayload: (m) => sharedMessagePayload(m, partition),
             toEnd: (end) => feedEnded(conversation.id, partition, end),
+            queueLimit: api.settings.api.subscriptionQueueLimit,
           });
         },
       },
