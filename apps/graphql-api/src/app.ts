@@ -14,6 +14,7 @@ import { createContext } from './api-context';
 import { ApiService } from './api.service';
 import { API_SETTINGS, GraphqlApiConfig, type GraphqlApiSettings } from './graphql-api.config';
 import { attachGraphqlWs } from './graphql-ws.server';
+import { publicError } from './errors';
 import { apiMetrics, metricsText, METRICS_CONTENT_TYPE } from './metrics/api-metrics';
 import { buildResolvers } from './resolvers';
 
@@ -43,21 +44,6 @@ class HealthController {
   ready() {
     return this.health.check([]);
   }
-}
-
-/** Errors without a contract code are GraphQL's own (parse, validation): the client's input. */
-function withContractCode(error: GraphQLError): GraphQLError {
-  if (error.extensions?.code) {
-    apiMetrics.errors.inc({ code: String(error.extensions.code) });
-    return error;
-  }
-  const internal = error.originalError && !(error.originalError instanceof GraphQLError);
-  apiMetrics.errors.inc({ code: internal ? 'INTERNAL' : 'BAD_USER_INPUT' });
-  return new GraphQLError(internal ? 'Internal error' : error.message, {
-    nodes: error.nodes,
-    path: error.path,
-    extensions: { ...error.extensions, code: internal ? 'INTERNAL' : 'BAD_USER_INPUT' },
-  });
 }
 
 /**
@@ -100,7 +86,7 @@ class GraphqlApiModule {
               return createContext(api, request.headers.authorization);
             },
             errorFormatter: (execution) => {
-              const errors = (execution.errors ?? []).flatMap(requestErrors).map((e) => withContractCode(e).toJSON());
+              const errors = (execution.errors ?? []).flatMap(requestErrors).map((e) => publicError(e).toJSON());
               return { statusCode: 200, response: { data: execution.data ?? null, errors } };
             },
           }),

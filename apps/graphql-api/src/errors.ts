@@ -1,5 +1,8 @@
+import { Logger } from '@nestjs/common';
 import type { CommandServiceError } from '@parley/proto';
 import { GraphQLError } from 'graphql';
+import { randomUUID } from 'node:crypto';
+import { apiMetrics } from './metrics/api-metrics';
 
 export type ErrorCode =
   | 'UNAUTHENTICATED'
@@ -26,10 +29,40 @@ const BY_GRPC_STATUS: Record<number, ErrorCode> = {
   4: 'UNAVAILABLE',
 };
 
+const logger = new Logger('graphql');
+
+/**
+ * An internal failure as the client sees it: `INTERNAL` and a correlation id, never the cause's
+ * message (a driver's, a stack); the cause is logged under that id, so an operator finds it.
+ */
+export function internalError(cause: unknown, where: string, log: (message: string) => void = (m) => logger.error(m)): GraphQLError {
+  const correlationId = randomUUID();
+  log(`[${correlationId}] internal error in ${where}: ${cause instanceof Error ? (cause.stack ?? cause.message) : String(cause)}`);
+  return apiError('INTERNAL', `Internal error (correlation id ${correlationId})`, { correlationId });
+}
+
+/**
+ * What a client sees of an error, on both transports: a contract error as it is; one of
+ * GraphQL's own (parse, validation, variables) as the client's input, BAD_USER_INPUT with its
+ * message; anything else (a resolver's unexpected failure) as `internalError`.
+ */
+export function publicError(error: GraphQLError, log?: (message: string) => void): GraphQLError {
+  const { nodes, path } = error;
+  let shown = error;
+  if (!error.extensions?.code && error.originalError && !(error.originalError instanceof GraphQLError)) {
+    const { message, extensions } = internalError(error.originalError, path?.join('.') ?? 'a request', log);
+    shown = new GraphQLError(message, { nodes, path, extensions });
+  } else if (!error.extensions?.code) {
+    shown = new GraphQLError(error.message, { nodes, path, extensions: { ...error.extensions, code: 'BAD_USER_INPUT' } });
+  }
+  apiMetrics.errors.inc({ code: String(shown.extensions.code) });
+  return shown;
+}
+
 /** Turns a command-service failure into the contract's error, keeping its message and field. */
 export function fromCommandError(err: unknown): GraphQLError {
   const grpc = err as Partial<CommandServiceError>;
-  if (typeof grpc?.code !== 'number') return apiError('INTERNAL', 'Internal error');
+  if (typeof grpc?.code !== 'number') return internalError(err, 'a command');
   const code = BY_GRPC_STATUS[grpc.code] ?? 'INTERNAL';
   const field = grpc.metadata?.get('parley-field')[0];
   const domainCode = grpc.metadata?.get('parley-code')[0];

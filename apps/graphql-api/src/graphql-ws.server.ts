@@ -7,7 +7,8 @@ import type { Server } from 'node:http';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { authenticate, contextFor, type Authentication } from './api-context';
 import type { ApiService } from './api.service';
-import { apiError } from './errors';
+import { GraphQLError } from 'graphql';
+import { apiError, publicError } from './errors';
 import { apiMetrics } from './metrics/api-metrics';
 import { Operations } from './edge/operations';
 import { buildResolvers } from './resolvers';
@@ -59,6 +60,9 @@ export function attachGraphqlWs(app: INestApplication, api: ApiService, schemaPa
       },
       execute: operations.execute,
       subscribe: operations.subscribe,
+      // As over HTTP: contract codes, and no internal failure's message (a driver's) reaches the client.
+      onNext: (_ctx, _id, _payload, _args, result) =>
+        result.errors?.length ? { ...result, errors: result.errors.map((e) => (e instanceof GraphQLError ? publicError(e).toJSON() : e)) } : undefined,
       onConnect: async (ctx) => {
         const auth = await authenticate(api, ctx.connectionParams?.authorization);
         const viewer = auth.viewer;
@@ -79,7 +83,9 @@ export function attachGraphqlWs(app: INestApplication, api: ApiService, schemaPa
         }
         ctx.extra.presenceField = field;
         apiMetrics.socketsOpen.inc();
-        if ((await api.presence.socketCount(viewer.userId)) > limits.wsMaxSocketsPerUser) {
+        const sockets = await api.presence.socketCount(viewer.userId);
+        if (socket.readyState !== socket.OPEN) return false; // closed meanwhile: onClose undid the above
+        if (sockets > limits.wsMaxSocketsPerUser) {
           socket.close(TOO_MANY_SOCKETS, `At most ${limits.wsMaxSocketsPerUser} sockets per user (WS_MAX_SOCKETS_PER_USER)`);
           return false;
         }
