@@ -2,6 +2,8 @@
 import 'reflect-metadata';
 import { EventsQueryError } from '@parley/event-log';
 import { Command, CommanderError } from 'commander';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { registerProjectionsCommands } from './projections.command';
 import { UsageError } from './replay';
 import { registerReplayCommand } from './replay.command';
@@ -9,9 +11,21 @@ import { registerReplayCommand } from './replay.command';
 const EXIT_FAILED = 1;
 const EXIT_USAGE = 2;
 
+/** Parley's version: its package.json's, found above this file (in the sources and in dist alike). */
+export function parleyVersion(): string {
+  for (let dir = __dirname; dir !== dirname(dir); dir = dirname(dir)) {
+    const file = join(dir, 'package.json');
+    if (!existsSync(file)) continue;
+    const pkg = JSON.parse(readFileSync(file, 'utf8')) as { name?: string; version?: string };
+    if (pkg.name === 'parley' && pkg.version) return pkg.version;
+  }
+  return 'unknown';
+}
+
 export function buildProgram(signal?: AbortSignal): Command {
   const program = new Command('parley')
     .description('Parley for analysts and admins: replay the event log, manage projections.')
+    .version(parleyVersion(), '-V, --version', 'print the version')
     .showHelpAfterError('(run with --help for usage)')
     // Throw instead of exiting, so that every usage error leaves with the same code.
     .exitOverride();

@@ -1,11 +1,11 @@
 import 'reflect-metadata';
-import { loadConfig } from '@parley/config';
+import { loadConfig, logLevels } from '@parley/config';
 import { createCommandService } from './app';
 import { CommandServiceConfig } from './command-service.config';
 
 async function main(): Promise<void> {
   const config = loadConfig(CommandServiceConfig);
-  await createCommandService(config);
+  await createCommandService(config, logLevels());
   console.log(`[command-service] gRPC on ${config.grpcUrl}, health on http://${config.httpHost}:${config.httpPort}/health/ready`);
 }
 

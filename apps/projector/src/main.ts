@@ -1,13 +1,13 @@
 import 'reflect-metadata';
 import { CassandraConfig } from '@parley/cassandra';
-import { loadConfig } from '@parley/config';
+import { loadConfig, logLevels } from '@parley/config';
 import { RedisConfig } from '@parley/redis';
 import { createProjector } from './app';
 import { ProjectorConfig } from './projector.config';
 
 async function main(): Promise<void> {
   const projector = loadConfig(ProjectorConfig);
-  await createProjector({ projector, cassandra: loadConfig(CassandraConfig), redis: loadConfig(RedisConfig) });
+  await createProjector({ projector, cassandra: loadConfig(CassandraConfig), redis: loadConfig(RedisConfig) }, logLevels());
   console.log(`[projector] running; status on http://${projector.httpHost}:${projector.httpPort}/projections`);
 }
 

@@ -44,7 +44,7 @@ export const ENV_VARS: readonly EnvVarDoc[] = [
   { name: 'RATE_LIMIT_PER_SECOND', default: '50', meaning: 'Mutations per second a user may make, sustained (shared by all API instances).' },
   { name: 'RATE_LIMIT_BURST', default: '200', meaning: 'Mutations a user may make at once before the per-second rate applies.' },
   { name: 'HTTP_HOST', default: '127.0.0.1', meaning: 'Interface the apps\' HTTP servers bind to (0.0.0.0 in containers).' },
-  { name: 'LOG_LEVEL', default: 'info', meaning: 'One of error, warn, info, debug.' },
+  { name: 'LOG_LEVEL', default: 'info', meaning: 'What the command service, projector and API log: error, warn, info or debug, and everything more severe.' },
 ];
 
 export const envDefault = (name: string): string => {
