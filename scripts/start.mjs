@@ -6,6 +6,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { connectionEnv, up } from './infra.mjs';
+import { ensureDependencies } from './dependencies.mjs';
+
+ensureDependencies();
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 

@@ -3,6 +3,9 @@
 // (unit, int, e2e) with any extra arguments, and leaves the infrastructure as it found it.
 import { spawnSync } from 'node:child_process';
 import { connectionEnv, down, status, up } from './infra.mjs';
+import { ensureDependencies } from './dependencies.mjs';
+
+ensureDependencies();
 
 const wasUp = new Map((await status()).map((s) => [s.name, s.up]));
 const startedHere = [...wasUp].filter(([, isUp]) => !isUp).map(([name]) => name);
