@@ -59,6 +59,33 @@ export class ApiService implements OnModuleInit, OnApplicationShutdown {
     this.rateLimiter = new RedisRateLimiter(this.redis, settings.api.eventsTopic, settings.api.rateLimitPerSecond, settings.api.rateLimitBurst);
   }
 
+  /**
+   * What readiness reports: whether each dependency answers within a second (Cassandra and
+   * Redis a round trip, Kafka a metadata and offsets request, the command service a connection).
+   */
+  async dependencies(): Promise<Record<string, { status: 'up' | 'down'; message?: string }>> {
+    const probe = async (work: () => Promise<unknown>) => {
+      let timer: NodeJS.Timeout | undefined;
+      try {
+        await Promise.race([work(), new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('no answer within 1 s')), 1_000)))]);
+        return { status: 'up' as const };
+      } catch (err) {
+        return { status: 'down' as const, message: (err as Error).message };
+      } finally {
+        clearTimeout(timer);
+      }
+    };
+    const [cassandra, redis, kafka, commandService] = await Promise.all([
+      probe(() => this.cassandra.execute('SELECT release_version FROM system.local')),
+      probe(() => this.redis.ping()),
+      probe(() => this.log.endOffsets()),
+      probe(async () => {
+        if (!(await this.commands.reachable(800))) throw new Error(`no connection to ${this.settings.api.commandServiceUrl}`);
+      }),
+    ]);
+    return { cassandra, redis, kafka, commandService };
+  }
+
   async onModuleInit(): Promise<void> {
     await Promise.all([this.cassandra.connect(), this.live.start(), this.log.connect()]);
     await ensureKeyspace(this.cassandra, this.settings.cassandra.keyspace, this.settings.cassandra.replicationFactor);

@@ -2,7 +2,7 @@ import { CassandraConfig } from '@parley/cassandra';
 import { ConfigError, envDefault, loadConfig } from '@parley/config';
 import { RedisConfig } from '@parley/redis';
 import { Controller, Get, Header, Module, type DynamicModule, type INestApplication, type LogLevel } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
+import { ModuleRef, NestFactory } from '@nestjs/core';
 import { GraphQLModule } from '@nestjs/graphql';
 import { assertNotTooComplex, MAX_DEPTH } from './edge/complexity';
 import { MercuriusDriver, type MercuriusDriverConfig } from '@nestjs/mercurius';
@@ -31,7 +31,10 @@ class MetricsController {
 
 @Controller('health')
 class HealthController {
-  constructor(private readonly health: HealthCheckService) {}
+  constructor(
+    private readonly health: HealthCheckService,
+    private readonly modules: ModuleRef,
+  ) {}
 
   @Get('live')
   @HealthCheck()
@@ -39,10 +42,11 @@ class HealthController {
     return this.health.check([]);
   }
 
+  /** Ready while Cassandra, Redis, Kafka and the command service answer (503 naming the one that does not). */
   @Get('ready')
   @HealthCheck()
   ready() {
-    return this.health.check([]);
+    return this.health.check([() => this.modules.get(ApiService, { strict: false }).dependencies()]);
   }
 }
 

@@ -73,7 +73,8 @@ describe('identity: tokens of an OIDC provider (JWKS on 127.0.0.1) and HS256, ov
       JWT_ISSUER: ISSUER,
       JWT_AUDIENCE: AUDIENCE,
     };
-    api = await startBuiltApp('graphql-api', env, `http://127.0.0.1:${port}/health/ready`);
+    // No command service here (nothing listens on its port): live, not ready.
+    api = await startBuiltApp('graphql-api', { ...env, COMMAND_SERVICE_GRPC_URL: `127.0.0.1:${await freePort()}` }, `http://127.0.0.1:${port}/health/live`);
     url = `127.0.0.1:${port}`;
   }, 180_000);
 
@@ -113,6 +114,14 @@ describe('identity: tokens of an OIDC provider (JWKS on 127.0.0.1) and HS256, ov
     expect(await long.ask()).toEqual({ data: { me: { userId: 'long-lived' } } });
     expect(await long.ask()).toEqual({ data: { me: { userId: 'long-lived' } } });
     expect(long.state.closedWith).toBeUndefined();
+  });
+
+  it('is not ready while the command service does not answer, and says which dependency is down', async () => {
+    const response = await fetch(`http://${url}/health/ready`);
+    expect(response.status).toBe(503);
+    const body = (await response.json()) as { error: Record<string, { status: string; message?: string }>; info: Record<string, { status: string }> };
+    expect(body.error.commandService).toMatchObject({ status: 'down', message: expect.stringMatching(/^no connection to 127\.0\.0\.1:\d+$/) });
+    expect(body.info).toEqual({ cassandra: { status: 'up' }, redis: { status: 'up' }, kafka: { status: 'up' } });
   });
 
   it('refuses to start in production with the public default JWT_SECRET, naming the way out', async () => {

@@ -20,8 +20,15 @@ export interface CommandServiceClient {
   sendMessage: Unary<api.SendMessageRequest, api.SendMessageResponse>;
   markRead: Unary<api.MarkReadRequest, api.MarkReadResponse>;
   membership: Unary<api.MembershipRequest, api.MembershipResponse>;
+  /** Whether the command service answers a connection within `timeoutMs` (readiness). */
+  reachable(timeoutMs: number): Promise<boolean>;
   close(): void;
 }
+
+/** The channel connects (or is connected) within the time: grpc-js's waitForReady. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+const reachable = (client: any) => (timeoutMs: number) =>
+  new Promise<boolean>((resolve) => client.waitForReady(Date.now() + timeoutMs, (err: Error | undefined) => resolve(!err)));
 
 export type CommandServiceError = ServiceError;
 
@@ -29,7 +36,7 @@ export type CommandServiceError = ServiceError;
 export const PROTO_LOADER_OPTIONS = { keepCase: false, longs: String, enums: String, defaults: true, oneofs: true } as const;
 
 /** A command's method name, as on CommandServiceClient and as the stream's oneof members. */
-export type CommandMethod = Exclude<keyof CommandServiceClient, 'close'>;
+export type CommandMethod = Exclude<keyof CommandServiceClient, 'close' | 'reachable'>;
 type Method = CommandMethod;
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -61,6 +68,7 @@ export function createCommandServiceClient(url: string): CommandServiceClient {
     sendMessage: unary('sendMessage'),
     markRead: unary('markRead'),
     membership: unary('membership'),
+    reachable: reachable(client),
     close: () => client.close(),
   };
 }
@@ -191,6 +199,7 @@ export function createStreamedCommandServiceClient(url: string): CommandServiceC
     sendMessage: send('sendMessage'),
     markRead: send('markRead'),
     membership: send('membership'),
+    reachable: reachable(client),
     close: () => {
       call?.end();
       client.close();
