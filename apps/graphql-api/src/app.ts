@@ -52,15 +52,15 @@ class HealthController {
 
 /**
  * Mercurius reports a request it refused before executing (syntax, validation, depth) as one
- * error wrapping the GraphQL errors it found: those are the client's, each BAD_USER_INPUT with
- * its own message (not one INTERNAL).
+ * error wrapping the GraphQL errors it found: those are the client's, each with its own message
+ * and without a cause, so `publicError` shows each as BAD_USER_INPUT (not the wrapper as one INTERNAL).
  */
 function requestErrors(error: GraphQLError): GraphQLError[] {
   const found = (error.originalError as { errors?: unknown } | undefined)?.errors;
   if (!Array.isArray(found)) return [error];
   return found.map((e: unknown) => {
     const { message, nodes, extensions } = e instanceof GraphQLError ? e : new GraphQLError(String((e as Error)?.message ?? e));
-    return new GraphQLError(message, { nodes, extensions: { ...extensions, code: extensions.code ?? 'BAD_USER_INPUT' } });
+    return new GraphQLError(message, { nodes, extensions });
   });
 }
 
