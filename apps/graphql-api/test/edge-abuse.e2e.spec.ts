@@ -1,9 +1,10 @@
 import { buildApps, freePort, startBuiltApp, uniqueName, waitFor } from '@parley/testing';
 import type { ChildProcess } from 'node:child_process';
-import { createClient, type Client } from 'graphql-ws';
+import type { Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { dropAppKeyspace } from '../../../libs/cassandra/src/testing/scratch-keyspace';
 import { signToken } from '../src/auth/jwt';
+import { openSocket, postGraphql, run } from './graphql-clients';
 
 const SECRET = 'limits-e2e-secret-0123456789';
 const token = (user: string) => signToken(user, SECRET);
@@ -14,36 +15,13 @@ describe('the edge under abuse: frame size, operations per socket, sockets per u
   let url: string;
   let env: NodeJS.ProcessEnv;
 
-  async function gql<T>(user: string, query: string, variables: Record<string, unknown> = {}) {
-    const response = await fetch(`http://${url}/graphql`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${token(user)}` },
-      body: JSON.stringify({ query, variables }),
-    });
-    return (await response.json()) as { data: T; errors?: Array<{ message: string; extensions: { code: string } }> };
-  }
+  const gql = <T>(user: string, query: string, variables: Record<string, unknown> = {}) => postGraphql<T>(url, token(user), query, variables);
 
   /** A socket kept open (not lazy) for `user`; records its close code. */
   function socket(user: string) {
-    const state: { closedWith?: number; connected: boolean } = { connected: false };
-    const client = createClient({
-      url: `ws://${url}/graphql`,
-      webSocketImpl: WebSocket,
-      connectionParams: { authorization: `Bearer ${token(user)}` },
-      retryAttempts: 0,
-      lazy: false,
-      onNonLazyError: () => undefined,
-      on: { connected: () => (state.connected = true), closed: (event) => (state.closedWith = (event as { code: number }).code) },
-    });
-    clients.push(client);
-    return { client, state };
-  }
-
-  /** An operation's outcome: its results, or its error. */
-  function run(client: Client, query: string, variables: Record<string, unknown> = {}) {
-    const outcome: { results: unknown[]; error?: unknown; dispose: () => void } = { results: [], dispose: () => undefined };
-    outcome.dispose = client.subscribe({ query, variables }, { next: (r) => outcome.results.push(r), error: (e) => (outcome.error = e), complete: () => undefined });
-    return outcome;
+    const opened = openSocket(url, token(user));
+    clients.push(opened.client);
+    return opened;
   }
 
   const socketsOpen = async () => Number(/^parley_graphql_ws_sockets_open (\d+)/m.exec(await (await fetch(`http://${url}/metrics`)).text())?.[1]);

@@ -1,13 +1,13 @@
 import { buildApps, freePort, startBuiltApp, uniqueName, waitFor } from '@parley/testing';
-import { createClient, type Client } from 'graphql-ws';
+import type { Client } from 'graphql-ws';
 import { exportJWK, generateKeyPair, SignJWT, type KeyLike } from 'jose';
 import jwt from 'jsonwebtoken';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import WebSocket from 'ws';
 import { dropAppKeyspace } from '../../../libs/cassandra/src/testing/scratch-keyspace';
+import { openSocket, postGraphql } from './graphql-clients';
 
 const ISSUER = 'https://id.parley.test';
 const AUDIENCE = 'parley-api';
@@ -24,32 +24,16 @@ describe('identity: tokens of an OIDC provider (JWKS on 127.0.0.1) and HS256, ov
   const rs256 = (claims: Record<string, unknown> = {}) =>
     new SignJWT({ sub: 'oidc-user', iss: ISSUER, aud: AUDIENCE, ...claims }).setProtectedHeader({ alg: 'RS256', kid: 'key-1' }).setExpirationTime('1h').sign(rsa.privateKey);
 
-  async function me(token: string) {
-    const response = await fetch(`http://${url}/graphql`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-      body: JSON.stringify({ query: '{ me { userId } }' }),
-    });
-    return (await response.json()) as { data: { me: { userId: string } } | null; errors?: Array<{ message: string; extensions: { code: string } }> };
-  }
+  const me = (token: string) => postGraphql<{ me: { userId: string } } | null>(url, token, '{ me { userId } }');
 
   /** A socket that runs `{ me { userId } }`; records how it closed, if it did. */
   function socket(token: string) {
-    const state: { closedWith?: number; client: Client } = {} as never;
-    state.client = createClient({
-      url: `ws://${url}/graphql`,
-      webSocketImpl: WebSocket,
-      connectionParams: { authorization: `Bearer ${token}` },
-      retryAttempts: 0,
-      lazy: false, // the socket stays open between operations (lazy clients close it with 1000 when idle)
-      onNonLazyError: () => undefined,
-      on: { closed: (event) => (state.closedWith = (event as { code: number }).code) },
-    });
-    sockets.push(state.client);
+    const { client, state } = openSocket(url, token);
+    sockets.push(client);
     const ask = () =>
       new Promise<unknown>((resolve, reject) => {
         let result: unknown;
-        state.client.subscribe({ query: '{ me { userId } }' }, { next: (value) => (result = value), error: reject, complete: () => resolve(result) });
+        client.subscribe({ query: '{ me { userId } }' }, { next: (value) => (result = value), error: reject, complete: () => resolve(result) });
       });
     return { state, ask };
   }
